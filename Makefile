@@ -1,0 +1,54 @@
+# Sluis — `make demo` runs the demo, `make test` the whole suite. Both install first;
+# installing is idempotent and quick when nothing changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OPA_VERSION := v1.22.2
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo serve test test-fast lint fmt bench clean
+
+install: $(STAMP) $(BIN)/opa postgres
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(BIN)/opa: tools/install-opa.sh | $(STAMP)
+	@bash tools/install-opa.sh $(OPA_VERSION) $(BIN)
+	@$(BIN)/opa version | grep -qx 'Version: $(patsubst v%,%,$(OPA_VERSION))'
+
+postgres:
+	@bash tools/ensure-postgres.sh
+
+demo: install
+	$(BIN)/sluis demo
+
+serve: install
+	$(BIN)/sluis serve
+
+test: install
+	$(BIN)/opa check --strict policies
+	$(BIN)/opa test --fail-on-empty policies
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	@test -z "$$($(BIN)/opa fmt --list policies)" || { echo "opa fmt: run 'opa fmt -w policies'"; $(BIN)/opa fmt --list policies; exit 1; }
+	$(BIN)/opa check --strict policies
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/opa fmt -w policies
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

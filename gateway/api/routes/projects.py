@@ -1,0 +1,55 @@
+"""Lab projects and their queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from gateway.api.deps import AuditCtx, CurrentUser, RuntimeDep
+from gateway.core.errors import NotFound
+from gateway.engine.spec import QuerySpec
+from gateway.services import projects as service
+from gateway.services import queries as query_service
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+
+
+@router.post("", status_code=201)
+def create_project(body: service.ProjectCreate, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+    return service.create(rt, ctx, user, body)
+
+
+@router.get("")
+def list_projects(rt: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from gateway.models import Project
+
+    with rt.read() as s:
+        projects = s.scalars(select(Project).order_by(Project.created_at))
+        return [service.describe(rt, s, p) for p in projects if service.can_see(user, p)]
+
+
+@router.get("/{project_id}")
+def get_project(project_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    with rt.read() as s:
+        project = service.get(s, project_id)
+        if not service.can_see(user, project):
+            raise NotFound(f"no project {project_id}")
+        return service.describe(rt, s, project)
+
+
+@router.post("/{project_id}/approve")
+def approve_project(project_id: str, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+    return service.approve(rt, ctx, user, project_id)
+
+
+@router.post("/{project_id}/queries")
+def run_query(project_id: str, spec: QuerySpec, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+    return query_service.run(rt, ctx, user, project_id, spec)
+
+
+@router.get("/{project_id}/queries/{query_id}")
+def get_query(project_id: str, query_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    return query_service.get(rt, user, project_id, query_id)

@@ -1,0 +1,180 @@
+"""The ``sluis`` command line: scripts read stdout, people read stderr."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gateway.audit.log import AuditContext, verify_session
+from gateway.core.config import settings_for
+from gateway.core.errors import SluisError
+from gateway.core.logging import configure
+from gateway.policy.opa_server import find_opa
+from gateway.policy.store import run_checks, shipped_policies
+from gateway.services import setup, users
+from gateway.services.runtime import Runtime
+
+app = typer.Typer(help="Sluis: a privacy-aware data-sharing gateway.", no_args_is_help=True)
+org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy set.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
+
+err = Console(stderr=True)
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $SLUIS_DATA_DIR, else ./.sluis)."),
+]
+
+
+def _ctx() -> AuditContext:
+    return AuditContext(actor=f"cli:{getpass.getuser()}")
+
+
+def _fail(exc: SluisError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.detail}")
+    return typer.Exit(code=1)
+
+
+def _runtime(data_dir: Path | None) -> Runtime:
+    settings = settings_for(data_dir)
+    setup.init(settings)
+    return Runtime(settings)
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the database, keys and folders (idempotent)."""
+    settings = settings_for(data_dir)
+    try:
+        created = setup.init(settings)
+    except SluisError as exc:
+        raise _fail(exc) from exc
+    for path in created:
+        err.print(f"created {path}")
+    typer.echo(str(settings.data_dir.resolve()))
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the gateway (with its own OPA child unless SLUIS_OPA_URL is set)."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+
+    settings = settings_for(data_dir)
+    configure(json=settings.log_json)
+    try:
+        with setup.running(settings) as rt:
+            err.print(f"Sluis on http://{host}:{port}  (policy revision {rt.policy_store.revision[:12]})")
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    except SluisError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """init + synthetic partners, users, datasets and an active lab project + serve."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.demo.seed import seed
+
+    settings = settings_for(data_dir)
+    configure(json=settings.log_json)
+    try:
+        with setup.running(settings) as rt:
+            tokens, project_id = seed(rt, _ctx())
+            err.print("[bold]Demo users[/bold] (role, token):")
+            for username, (role, token) in tokens.items():
+                typer.echo(f"{username}\t{role}\t{token}")
+            err.print(f"Active lab project: {project_id}")
+            err.print(f"Sluis on http://{host}:{port}  — see README.md for a walk-through; Ctrl-C stops")
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    except SluisError as exc:
+        raise _fail(exc) from exc
+
+
+@org_app.command("add")
+def org_add(name: str, data_dir: DataDir = None) -> None:
+    """Add a partner organisation."""
+    try:
+        org = users.add_org(_runtime(data_dir), _ctx(), name)
+    except SluisError as exc:
+        raise _fail(exc) from exc
+    typer.echo(org.id)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    org: Annotated[str, typer.Option(help="Organisation name.")],
+    role: Annotated[str, typer.Option(help="steward, analyst, privacy_officer or admin.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Add a user; the new API token is the last line of stdout."""
+    try:
+        token = users.add_user(_runtime(data_dir), _ctx(), username, org, role)
+    except SluisError as exc:
+        raise _fail(exc) from exc
+    err.print(f"user {username} ({role}, {org}) added; keep this token, it is shown once:")
+    typer.echo(token)
+
+
+@user_app.command("token")
+def user_token(username: str, data_dir: DataDir = None) -> None:
+    """Issue a further API token for a user (last line of stdout)."""
+    try:
+        typer.echo(users.issue_token(_runtime(data_dir), _ctx(), username))
+    except SluisError as exc:
+        raise _fail(exc) from exc
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Check the audit hash chain: exit 0 and `ok N entries`, else exit 1 naming the bad seq."""
+    rt = _runtime(data_dir)
+    with rt.read() as s:
+        report = verify_session(s)
+    if report.ok:
+        typer.echo(f"ok {report.entries} entries")
+        return
+    typer.echo(f"bad entry seq {report.first_bad_seq}: {report.problem}")
+    raise typer.Exit(code=1)
+
+
+@policy_app.command("test")
+def policy_test(
+    directory: Annotated[Path | None, typer.Argument(help="Policy folder (default: the shipped policies/).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run `opa check --strict` and `opa test` on policies/."""
+    settings = settings_for(data_dir)
+    try:
+        outcome = run_checks(find_opa(settings.opa_bin), directory or shipped_policies())
+    except SluisError as exc:
+        raise _fail(exc) from exc
+    typer.echo(outcome.output)
+    if not outcome.ok:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,22 @@
+"""API tokens: random, shown once, stored only as SHA-256 (they carry 256 bits of entropy,
+so a slow password hash adds nothing; passwords, when added, use argon2)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+TOKEN_PREFIX = "sluis_"
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)

@@ -1,0 +1,1 @@
+"""Demo data and helpers for trying Sluis without real partner data."""

@@ -1,0 +1,66 @@
+"""What every service call needs: settings, database, policy engine and keys, in one object."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from gateway.core.config import Settings
+from gateway.core.db import session_scope
+from gateway.core.errors import DependencyDown
+from gateway.core.keys import load_master_key
+from gateway.policy.engine import PolicyEngine
+from gateway.policy.opa_server import find_opa
+from gateway.policy.store import PolicyStore
+
+# One writer at a time inside a process, so audit entries chain in order.
+_WRITE_LOCK = threading.RLock()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: PolicyEngine | None = None
+    clock: type[datetime] = field(default=datetime)
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.db_url
+
+    @cached_property
+    def master_key(self) -> bytes:
+        return load_master_key(self.settings.key_file)
+
+    @cached_property
+    def policy_store(self) -> PolicyStore:
+        return PolicyStore(self.settings.policy_dir, find_opa(self.settings.opa_bin))
+
+    def engine(self) -> PolicyEngine:
+        if self.policy is None:
+            raise DependencyDown("no policy engine is configured; access denied")
+        return self.policy
+
+    def today(self) -> date:
+        return self.clock.now(UTC).date()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with session_scope(self.db_url) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A unit of work that may change state (and so append to the audit log)."""
+        with _WRITE_LOCK, session_scope(self.db_url) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                from sqlalchemy import text
+
+                # Serialise audit appends across processes too.
+                session.execute(text("SELECT pg_advisory_xact_lock(7242011)"))
+            yield session

@@ -1,0 +1,124 @@
+package sluis.authz_test
+
+import data.sluis.authz
+import data.sluis.fixtures
+
+# The gateway's health check reads the decision for an empty request.
+test_decision_defined_for_empty_input if {
+	authz.decision == fixtures.denied([
+		"unknown_action: action (missing or malformed) is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, query, read_audit, review, upload_dataset, view_dataset",
+		"unknown_role: your role (missing or malformed) is not one of admin, analyst, privacy_officer, steward; ask an admin to give you a valid role",
+	]) with input as {}
+}
+
+test_decision_defined_and_denied_for_garbage if {
+	garbage := [
+		"x", null, [], 42, true,
+		{"action": 1, "user": "anna"},
+		{"action": "query", "user": {"role": ["analyst"]}},
+		{"action": ["read_audit"], "user": {"role": "privacy_officer"}},
+		{"action": "read_audit", "user": {"role": "privacy_officer"}, "datasets": "d1"},
+		{"action": "read_audit", "user": {"role": "privacy_officer"}, "datasets": [1]},
+		{"action": "query", "user": {"role": "analyst"}, "project": "p1", "query": {}},
+		{"action": "upload_dataset", "user": {"role": "steward"}, "datasets": [{}]},
+		{"action": "review", "user": {"role": "privacy_officer"}, "review": {}},
+		{"action": "approve_project", "user": {"role": "privacy_officer"}, "project": []},
+	]
+	every request in garbage {
+		decision := authz.decision with input as request
+		decision.allow == false
+		count(decision.reasons) > 0
+		decision.obligations == fixtures.default_obligations
+	}
+}
+
+test_unknown_action_denied if {
+	authz.decision == fixtures.denied([
+		"unknown_action: action delete_dataset is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, query, read_audit, review, upload_dataset, view_dataset",
+	]) with input as {"action": "delete_dataset", "user": fixtures.officer}
+}
+
+test_unknown_role_denied if {
+	authz.decision == fixtures.denied([
+		"unknown_role: your role superuser is not one of admin, analyst, privacy_officer, steward; ask an admin to give you a valid role",
+	]) with input as {"action": "read_audit", "user": {"username": "eve", "role": "superuser", "org": "nsoc"}}
+}
+
+test_reasons_never_echo_long_or_odd_values if {
+	decision := authz.decision with input as {"action": "read_audit", "user": {"role": "1234 Main St;\nDROP"}}
+	decision.reasons == ["unknown_role: your role (missing or malformed) is not one of admin, analyst, privacy_officer, steward; ask an admin to give you a valid role"]
+}
+
+test_admin_is_denied_every_action if {
+	every action in data.sluis.lib.actions {
+		decision := authz.decision with input as {"action": action, "user": fixtures.admin}
+		decision.allow == false
+		some reason in decision.reasons
+		startswith(reason, "role_not_permitted: ")
+	}
+}
+
+test_role_not_permitted_names_the_needed_role if {
+	authz.decision == fixtures.denied([
+		"role_not_permitted: action read_audit is open only to privacy_officer; your role is analyst, so ask someone with one of those roles to do it",
+	]) with input as {"action": "read_audit", "user": fixtures.analyst}
+}
+
+test_read_audit_allowed_for_privacy_officer if {
+	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as {
+		"action": "read_audit", "today": "2026-11-23",
+		"user": fixtures.officer, "datasets": [],
+	}
+}
+
+test_edit_policy_allowed_for_privacy_officer if {
+	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as {
+		"action": "edit_policy", "today": "2026-11-23",
+		"user": fixtures.officer, "datasets": [],
+	}
+}
+
+test_edit_policy_denied_for_steward if {
+	authz.decision == fixtures.denied([
+		"role_not_permitted: action edit_policy is open only to privacy_officer; your role is steward, so ask someone with one of those roles to do it",
+	]) with input as {"action": "edit_policy", "user": fixtures.police_steward, "datasets": []}
+}
+
+test_null_datasets_mean_none if {
+	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as {
+		"action": "read_audit",
+		"user": fixtures.officer, "datasets": null,
+	}
+}
+
+test_malformed_datasets_denied if {
+	authz.decision == fixtures.denied([
+		"malformed_datasets: the request's datasets must be a list of objects; the gateway sent something else",
+	]) with input as {"action": "read_audit", "user": fixtures.officer, "datasets": ["d1"]}
+}
+
+test_missing_project_denied if {
+	authz.decision == fixtures.denied([
+		"missing_project: action approve_project needs the project, but the request holds none; the gateway must send it",
+		"project_not_pending: project (missing or malformed) has status (missing or malformed); only a pending project can be approved",
+	]) with input as {"action": "approve_project", "user": fixtures.officer, "datasets": []}
+}
+
+# A request is allowed only when the role table allows it, even if no rule
+# gives a reason (defence in depth against a rule that fails to fire).
+test_allow_needs_role_table_even_without_reasons if {
+	not authz.allow with input as {"action": "read_audit", "user": fixtures.analyst}
+		with authz.deny as set()
+}
+
+# If building the decision fails (here: sort is made undefined), the
+# gateway still gets a well-formed deny.
+never(x) := x if count(x) < 0
+
+test_fallback_decision_when_evaluation_fails if {
+	decision := authz.decision with input as {"action": "read_audit", "user": fixtures.officer}
+		with sort as never
+	decision.allow == false
+	decision.reasons == ["policy_error: the policy could not evaluate this request; a privacy officer should run the policy tests"]
+	decision.obligations.review_required == true
+}

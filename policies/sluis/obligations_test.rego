@@ -1,0 +1,81 @@
+package sluis.obligations_test
+
+import data.sluis.fixtures
+import data.sluis.obligations
+
+# A catalogue with one strict and one loose basis, to test merging apart
+# from the shipped values.
+merge_bases := {
+	"strict": {"obligations": {
+		"min_entities": 20, "dominance_n": 3, "dominance_k": 70,
+		"p_percent": 15, "rounding_base": 5, "review_required": true,
+	}},
+	"loose": {"obligations": {
+		"min_entities": 5, "dominance_n": 1, "dominance_k": 95,
+		"p_percent": 5, "rounding_base": 1, "review_required": false,
+	}},
+	"partial": {"obligations": {"min_entities": 15}},
+}
+
+datasets(bases) := {"datasets": [{"id": b, "legal_basis": b} | some b in bases]}
+
+strict := {
+	"min_entities": 20, "dominance_n": 3, "dominance_k": 70,
+	"p_percent": 15, "rounding_base": 5, "review_required": true,
+}
+
+test_no_datasets_use_catalogue_defaults if {
+	obligations.merged == fixtures.default_obligations with input as {"datasets": []}
+	obligations.merged == fixtures.default_obligations with input as {}
+}
+
+test_defaults_read_from_catalogue if {
+	obligations.merged.min_entities == 12 with input as {}
+		with data.data.default_obligations.min_entities as 12
+}
+
+test_strictest_of_each_obligation if {
+	obligations.merged == strict with input as datasets(["loose", "strict"])
+		with data.data.legal_bases as merge_bases
+}
+
+# (n,k) dominance: the largest n and the smallest k are the strictest.
+test_dominance_merges_to_largest_n_and_smallest_k if {
+	bases := {
+		"a": {"obligations": {"dominance_n": 3, "dominance_k": 90}},
+		"b": {"obligations": {"dominance_n": 2, "dominance_k": 75}},
+	}
+	merged := obligations.merged with input as datasets(["a", "b"])
+		with data.data.legal_bases as bases
+	merged.dominance_n == 3
+	merged.dominance_k == 75
+}
+
+test_basis_cannot_loosen_defaults if {
+	obligations.merged == fixtures.default_obligations with input as datasets(["loose"])
+		with data.data.legal_bases as merge_bases
+}
+
+test_missing_obligation_falls_back_to_default if {
+	obligations.merged == object.union(fixtures.default_obligations, {"min_entities": 15}) with input as datasets(["partial"])
+		with data.data.legal_bases as merge_bases
+}
+
+test_unknown_basis_gets_defaults if {
+	obligations.merged == fixtures.default_obligations with input as datasets(["convenant"])
+}
+
+test_shipped_police_and_tax_merge_to_review if {
+	obligations.merged == fixtures.tax_obligations with input as datasets(["wpg-art22", "awr-43c"])
+}
+
+test_ill_typed_values_ignored if {
+	bases := {"odd": {"obligations": {"min_entities": "50", "review_required": "yes", "dominance_k": -1}}}
+	obligations.merged == fixtures.default_obligations with input as datasets(["odd"])
+		with data.data.legal_bases as bases
+}
+
+test_broken_defaults_fall_back_to_builtin if {
+	obligations.merged == obligations.builtin_defaults with input as {}
+		with data.data.default_obligations as "oops"
+}

@@ -1,0 +1,59 @@
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors.pseudonym import Pseudonymiser
+
+KEY = b"k" * 32
+
+
+def test_same_value_same_pseudonym_after_normalising() -> None:
+    result = Pseudonymiser(KEY).pseudonymise(
+        pa.array(["1234 ab", " 1234AB ", "1234\tAb", "1234\u00a0AB"])
+    )
+    assert result.type == pa.string()
+    assert len(set(result.to_pylist())) == 1
+    assert len(result[0].as_py()) == 32
+
+
+def test_different_values_differ() -> None:
+    result = Pseudonymiser(KEY).pseudonymise(pa.array(["111222333", "123456782"]))
+    assert result[0] != result[1]
+
+
+def test_key_separation() -> None:
+    values = pa.array(["111222333"])
+    assert Pseudonymiser(KEY).pseudonymise(values) != Pseudonymiser(b"j" * 32).pseudonymise(values)
+
+
+def test_nulls_and_blanks_stay_null() -> None:
+    result = Pseudonymiser(KEY).pseudonymise(pa.array(["a", None, "  "]))
+    assert result[0].is_valid and result.to_pylist()[1:] == [None, None]
+
+
+def test_integers_and_chunked_and_dictionary_inputs() -> None:
+    p = Pseudonymiser(KEY)
+    as_text = p.pseudonymise(pa.array(["123456782"]))
+    assert p.pseudonymise(pa.array([123456782])) == as_text
+    chunked = p.pseudonymise(pa.chunked_array([["123456782"], ["123456782"]]))
+    assert chunked.to_pylist() == as_text.to_pylist() * 2
+    assert p.pseudonymise(pa.array(["123456782"]).dictionary_encode()) == as_text
+
+
+def test_short_key_refused_and_not_shown() -> None:
+    with pytest.raises(ValueError):
+        Pseudonymiser(b"short")
+    assert "k" * 32 not in repr(Pseudonymiser(KEY))
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=30))
+def test_pseudonyms_are_deterministic_and_hide_values(values: list[str | None]) -> None:
+    p = Pseudonymiser(KEY)
+    first = p.pseudonymise(pa.array(values, pa.string()))
+    assert first == p.pseudonymise(pa.array(values, pa.string()))
+    assert len(first) == len(values)
+    for value, pseudonym in zip(values, first.to_pylist(), strict=True):
+        if value is None or value == "":
+            assert pseudonym is None
+        assert pseudonym is None or len(pseudonym) == 32
