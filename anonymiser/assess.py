@@ -24,9 +24,7 @@ class Assessment:
     @property
     def suppressed(self) -> frozenset[tuple[int, str]]:
         """Positions of all suppressed cells."""
-        return frozenset(
-            (v.row, v.column) for v in self.verdicts if v.status is Status.SUPPRESSED
-        )
+        return frozenset((v.row, v.column) for v in self.verdicts if v.status is Status.SUPPRESSED)
 
     @property
     def suppressed_count(self) -> int:
@@ -38,9 +36,7 @@ class Assessment:
         return {f.rule: len(f.suppress) for f in self.findings}
 
 
-def assess(
-    table: CellTable, config: DisclosureConfig, rules: Sequence[Rule] = RULES
-) -> Assessment:
+def assess(table: CellTable, config: DisclosureConfig, rules: Sequence[Rule] = RULES) -> Assessment:
     """Judge every cell of ``table``: released unless some rule suppresses it."""
     findings = tuple(rule(table, config) for rule in rules)
     verdicts = []

@@ -58,17 +58,19 @@ class SchemaError(IngestError):
 
 
 class IdentifierFound(IngestError):
-    """A column that was not declared holds values that look like identifiers."""
+    """A column not declared as identifier holds values that look like identifiers."""
 
     detector: str
 
-    def __init__(self, column: str, detector: str) -> None:
+    def __init__(self, column: str, detector: str, declared_role: str | None = None) -> None:
+        state = "is not declared" if declared_role is None else f"is declared {declared_role!r}"
         super().__init__(
-            f"column {column!r} is not declared but holds identifiers "
+            f"column {column!r} {state} but holds identifiers "
             f"(detector {detector!r}); declare it with role 'identifier' or remove it",
             column=column,
         )
         self.detector = detector
+        self.declared_role = declared_role
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.column, self.detector))
+        return (type(self), (self.column, self.detector, self.declared_role))

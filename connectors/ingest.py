@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,7 +94,8 @@ def prepare_dataset(
 ) -> IngestResult:
     """Validate an uploaded file against ``meta`` and pseudonymise its identifier columns.
 
-    Reads the upload at ``source``, a path or the bytes held in memory (``filename`` is the name it was uploaded under,
+    Reads the upload at ``source``, a path or the bytes held in memory
+    (``filename`` is the name it was uploaded under,
     used for its extension), detects identifiers, resolves the schema and
     returns the table to store: every ``identifier`` column replaced by
     pseudonyms, every other column cast to its resolved type. Raises an

@@ -27,6 +27,7 @@ from connectors.pii import PiiFinding
 
 __all__ = [
     "COLUMN_TYPES",
+    "STRONG_DETECTORS",
     "ColumnRole",
     "ColumnSpec",
     "DatasetMeta",
@@ -165,6 +166,13 @@ def _resolve_type(column: str, type_name: str, role: ColumnRole) -> str:
     return type_name
 
 
+# Detectors precise enough to overrule a steward's declaration; name and
+# date-of-birth hints are too fuzzy for that and only guard undeclared columns.
+STRONG_DETECTORS = frozenset(
+    {"bsn", "iban", "email", "phone", "postcode_house_number", "licence_plate"}
+)
+
+
 def resolve_schema(
     table: pa.Table, meta: DatasetMeta, findings: Sequence[PiiFinding]
 ) -> list[ColumnSpec]:
@@ -173,7 +181,9 @@ def resolve_schema(
     Every declared column must be in the file. A column in the file that was not
     declared is refused with IdentifierFound if PII detection flagged it, and
     otherwise gets a role from its type (numbers: measure, dates: date, else
-    category). Identifier columns become strings; measures must be numeric;
+    category). A declared column that is not an identifier but matches one of
+    the checksum or pattern detectors in ``STRONG_DETECTORS`` is refused too.
+    Identifier columns become strings; measures must be numeric;
     a text column declared as date is parsed as a date on ingest.
     """
     names = list(table.column_names)
@@ -190,6 +200,7 @@ def resolve_schema(
     flagged: dict[str, PiiFinding] = {}
     for finding in sorted(findings, key=lambda f: -f.share):
         flagged.setdefault(finding.column, finding)
+    strong = {c: f for c, f in flagged.items() if f.detector in STRONG_DETECTORS}
 
     specs: list[ColumnSpec] = []
     for field in table.schema:
@@ -200,5 +211,8 @@ def resolve_schema(
             if column in flagged:
                 raise IdentifierFound(column, flagged[column].detector)
             role = _default_role(type_name)
+        elif role is not ColumnRole.IDENTIFIER and column in strong:
+            # Declared, but as something else: stored raw it could be grouped on and leak.
+            raise IdentifierFound(column, strong[column].detector, str(role))
         specs.append(ColumnSpec(column, _resolve_type(column, type_name, role), role))
     return specs

@@ -58,13 +58,21 @@ def make_world(rt: Runtime, client: TestClient) -> World:
         "petra": ("lab", "privacy_officer"),
         "root": ("lab", "admin"),
     }
-    tokens = {name: users.add_user(rt, CTX, name, org, role) for name, (org, role) in people.items()}
+    tokens = {
+        name: users.add_user(rt, CTX, name, org, role) for name, (org, role) in people.items()
+    }
     return World(rt, client, tokens)
 
 
 def incidents_table(rng: random.Random, people: int = 60, small_region_people: int = 3) -> pa.Table:
     """Police-like rows: many people in Utrecht, a few in Zeeland (a small group)."""
-    rows: dict[str, list[Any]] = {"bsn": [], "region": [], "incident_type": [], "damage_eur": [], "incident_date": []}
+    rows: dict[str, list[Any]] = {
+        "bsn": [],
+        "region": [],
+        "incident_type": [],
+        "damage_eur": [],
+        "incident_date": [],
+    }
     persons = [valid_bsn(rng) for _ in range(people)]
     for i, person in enumerate(persons):
         region = "Zeeland" if i < small_region_people else "Utrecht"
@@ -83,7 +91,9 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buf.getvalue()
 
 
-def incidents_meta(name: str = "incidents", legal_basis: str = "wpg-art22", **extra: Any) -> dict[str, Any]:
+def incidents_meta(
+    name: str = "incidents", legal_basis: str = "wpg-art22", **extra: Any
+) -> dict[str, Any]:
     meta = {
         "name": name,
         "legal_basis": legal_basis,
@@ -140,7 +150,9 @@ def create_project(
     )
 
 
-def approve_all(world: World, project_id: str, stewards: tuple[str, ...] = ("steward-politie",)) -> dict[str, Any]:
+def approve_all(
+    world: World, project_id: str, stewards: tuple[str, ...] = ("steward-politie",)
+) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for approver in ("pim", *stewards):
         r = world.client.post(f"/api/v1/projects/{project_id}/approve", headers=world.h(approver))

@@ -19,7 +19,9 @@ from pathlib import Path
 
 
 def pg_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4])
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -45,8 +47,19 @@ def throwaway_cluster() -> Iterator[str]:
     data, port = base / "data", _free_port()
     run = lambda *cmd: subprocess.run([*prefix, *map(str, cmd)], check=True, capture_output=True)  # noqa: E731
     try:
-        run(bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        run(
+            bindir / "initdb",
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
         run(bindir / "pg_ctl", "-D", data, "-o", opts, "-l", base / "log", "-w", "start")
         try:
             yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"

@@ -1,4 +1,4 @@
-"""The FastAPI application, built around a :class:`Runtime` (no globals, so tests build their own)."""
+"""The FastAPI application, built around a :class:`Runtime` (no globals: tests build their own)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ async def _sluis_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail
     if isinstance(exc, PolicyDenied) and exc.decision_id:
         detail = {"reasons": exc.reasons, "decision_id": exc.decision_id}
-    log.info("request refused", path=request.url.path, status=exc.status_code, error=type(exc).__name__)
+    log.info(
+        "request refused", path=request.url.path, status=exc.status_code, error=type(exc).__name__
+    )
     return _json(exc.status_code, detail, headers)
 
 

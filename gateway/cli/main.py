@@ -79,7 +79,9 @@ def serve(
     configure(json=settings.log_json)
     try:
         with setup.running(settings) as rt:
-            err.print(f"Sluis on http://{host}:{port}  (policy revision {rt.policy_store.revision[:12]})")
+            err.print(
+                f"Sluis on http://{host}:{port}  (policy revision {rt.policy_store.revision[:12]})"
+            )
             uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     except SluisError as exc:
         raise _fail(exc) from exc
@@ -91,7 +93,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """init + synthetic partners, users, datasets and an active lab project + serve."""
+    """Init + synthetic partners, users, datasets and an active lab project + serve."""
     import uvicorn
 
     from gateway.api.app import create_app
@@ -106,7 +108,9 @@ def demo(
             for username, (role, token) in tokens.items():
                 typer.echo(f"{username}\t{role}\t{token}")
             err.print(f"Active lab project: {project_id}")
-            err.print(f"Sluis on http://{host}:{port}  — see README.md for a walk-through; Ctrl-C stops")
+            err.print(
+                f"Sluis on http://{host}:{port}  — see README.md for a walk-through; Ctrl-C stops"
+            )
             uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     except SluisError as exc:
         raise _fail(exc) from exc
@@ -162,7 +166,9 @@ def audit_verify(data_dir: DataDir = None) -> None:
 
 @policy_app.command("test")
 def policy_test(
-    directory: Annotated[Path | None, typer.Argument(help="Policy folder (default: the shipped policies/).")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Policy folder (default: the shipped policies/).")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run `opa check --strict` and `opa test` on policies/."""

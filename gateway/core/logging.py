@@ -1,4 +1,4 @@
-"""Structured logging (structlog) to stderr; log lines carry ids and rule names, never data values."""
+"""Structured logging to stderr; log lines carry ids and rule names, never data values."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import structlog
 
 def configure(json: bool = False, level: int = logging.INFO) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

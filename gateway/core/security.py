@@ -1,5 +1,8 @@
-"""API tokens: random, shown once, stored only as SHA-256 (they carry 256 bits of entropy,
-so a slow password hash adds nothing; passwords, when added, use argon2)."""
+"""API tokens: random, shown once, stored only as SHA-256.
+
+Tokens carry 256 bits of entropy, so a slow password hash adds nothing;
+passwords, when added, use argon2.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-TOKEN_PREFIX = "sluis_"
+TOKEN_PREFIX = "sluis_"  # noqa: S105 - a marker, not a secret
 
 
 def new_token() -> str:

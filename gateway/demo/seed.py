@@ -1,6 +1,8 @@
-"""Seed a data dir with the demo: partner organisations, a user of every role, the three
-synthetic partner datasets and an approved lab project — all through the real services,
-so every step is policy-checked and audited."""
+"""Seed a data dir with the demo through the real services, so every step is policy-checked.
+
+Partner organisations, a user of every role, the three synthetic partner
+datasets and an approved lab project; every step lands in the audit log.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,10 @@ def _user(rt: Runtime, username: str) -> User:
 
 
 def seed(rt: Runtime, ctx: AuditContext) -> tuple[dict[str, tuple[str, str]], str]:
-    """Idempotent; every run issues fresh tokens. Returns {username: (role, token)} and the project id."""
+    """Idempotent; each run issues fresh tokens.
+
+    Returns ``{username: (role, token)}`` and the id of the active project.
+    """
     with rt.read() as s:
         existing_users = set(s.scalars(select(User.username)).all())
         existing_orgs = set(s.scalars(select(Organisation.name)).all())
@@ -61,7 +66,9 @@ def seed(rt: Runtime, ctx: AuditContext) -> tuple[dict[str, tuple[str, str]], st
         buffer = io.BytesIO()
         pq.write_table(table, buffer)
         meta = json.dumps(demo_meta(name))
-        described = datasets.upload(rt, AuditContext(steward.username), steward, buffer.getvalue(), f"{name}.parquet", meta)
+        described = datasets.upload(
+            rt, AuditContext(steward.username), steward, buffer.getvalue(), f"{name}.parquet", meta
+        )
         dataset_ids.append(described["id"])
 
     with rt.read() as s:

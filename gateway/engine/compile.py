@@ -77,11 +77,11 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-def _condition(f: Filter, info: ColumnInfo, params: list[Scalar]) -> exp.Expression:
+def _condition(f: Filter, info: ColumnInfo, params: list[Scalar]) -> exp.Expr:
     if f.op in ("lt", "le", "gt", "ge", "between") and info.type not in ORDERABLE:
         raise BadInput(f"filter on {f.column}: '{f.op}' needs a numeric or date column")
 
-    def bind(value: Scalar) -> exp.Expression:
+    def bind(value: Scalar) -> exp.Expr:
         params.append(_check_value(info, value))
         return exp.Cast(this=exp.Placeholder(), to=exp.DataType.build(_SQL_TYPE[info.type]))
 
@@ -94,7 +94,9 @@ def _condition(f: Filter, info: ColumnInfo, params: list[Scalar]) -> exp.Express
     return _COMPARE[f.op](this=column, expression=bind(f.values[0]))
 
 
-def _aggregate(agg: Aggregate, schema: dict[str, ColumnInfo], entity: str) -> tuple[exp.Expression, exp.Expression]:
+def _aggregate(
+    agg: Aggregate, schema: dict[str, ColumnInfo], entity: str
+) -> tuple[exp.Expr, exp.Expr]:
     """The aggregate's SQL and the distinct-entity count behind it."""
     entities = exp.Count(this=exp.Distinct(expressions=[_col(entity)]))
     if agg.fn == "count":
@@ -112,7 +114,14 @@ def _aggregate(agg: Aggregate, schema: dict[str, ColumnInfo], entity: str) -> tu
     contributing = exp.Count(
         this=exp.Distinct(
             expressions=[
-                exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=column, expression=exp.Null())), true=_col(entity))])
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Not(this=exp.Is(this=column, expression=exp.Null())),
+                            true=_col(entity),
+                        )
+                    ]
+                )
             ]
         )
     )
@@ -127,7 +136,7 @@ def compile_query(spec: QuerySpec, schema: dict[str, ColumnInfo], entity: str) -
         _lookup(schema, name, "group_by")
     params: list[Scalar] = []
     conditions = [_condition(f, _lookup(schema, f.column, "filter"), params) for f in spec.filters]
-    select: list[exp.Expression] = [_col(g) for g in spec.group_by]
+    select: list[exp.Expr] = [_col(g) for g in spec.group_by]
     for i, agg in enumerate(spec.aggregates):
         value, entities = _aggregate(agg, schema, entity)
         select += [value.as_(f"v{i}"), entities.as_(f"e{i}")]
@@ -136,5 +145,9 @@ def compile_query(spec: QuerySpec, schema: dict[str, ColumnInfo], entity: str) -
         query = query.where(exp.and_(*conditions))
     if spec.group_by:
         groups = [_col(g) for g in spec.group_by]
-        query = query.group_by(*groups).order_by(*[exp.Ordered(this=g, nulls_first=False) for g in groups])
-    return CompiledQuery(query.sql(dialect="duckdb"), params, list(spec.group_by), list(spec.aggregates))
+        query = query.group_by(*groups).order_by(
+            *[exp.Ordered(this=g, nulls_first=False) for g in groups]
+        )
+    return CompiledQuery(
+        query.sql(dialect="duckdb"), params, list(spec.group_by), list(spec.aggregates)
+    )

@@ -10,7 +10,7 @@ config = context.config
 
 connection = config.attributes.get("connection")
 if connection is None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():

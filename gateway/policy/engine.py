@@ -96,8 +96,12 @@ class PolicyEngine:
 
     def _converge(self, modules: dict[str, str], stale: set[str]) -> None:
         steps: dict[str, Callable[[], object]] = {
-            **{f"put:{rel}": partial(self.client.update_policy_from_string, text, rel, rego_compat=False)
-               for rel, text in modules.items()},
+            **{
+                f"put:{rel}": partial(
+                    self.client.update_policy_from_string, text, rel, rego_compat=False
+                )
+                for rel, text in modules.items()
+            },
             **{f"delete:{rel}": partial(self.client.delete_policy, rel) for rel in stale},
         }
         while steps:
@@ -109,7 +113,9 @@ class PolicyEngine:
                 except (RegoParseError, DeletePolicyError) as exc:
                     failed[name], last = step, exc
             if len(failed) == len(steps):
-                raise DependencyDown(f"OPA refused the policy set ({', '.join(sorted(failed))}): {last}")
+                raise DependencyDown(
+                    f"OPA refused the policy set ({', '.join(sorted(failed))}): {last}"
+                )
             steps = failed
 
     def healthy(self) -> bool:
@@ -138,7 +144,9 @@ class PolicyEngine:
                 policy_revision=self.revision,
             )
         except ValidationError as exc:
-            raise DependencyDown("the policy engine gave a malformed decision; access denied") from exc
+            raise DependencyDown(
+                "the policy engine gave a malformed decision; access denied"
+            ) from exc
 
     def close(self) -> None:
         self.client.close_connection()

@@ -58,15 +58,20 @@ class OpaProcess:
             with self.log_path.open("ab") as log:
                 self._proc = subprocess.Popen(
                     [
-                        self.binary, "run", "--server",
-                        "--addr", f"127.0.0.1:{port}",
-                        "--log-level", "error",
-                        "--set", "decision_logs.console=true",
+                        self.binary,
+                        "run",
+                        "--server",
+                        "--addr",
+                        f"127.0.0.1:{port}",
+                        "--log-level",
+                        "error",
+                        "--set",
+                        "decision_logs.console=true",
                     ],
                     stdout=log,
                     stderr=log,
                     stdin=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent,  # noqa: PLW1509
+                    preexec_fn=_die_with_parent,
                 )
             url = f"http://127.0.0.1:{port}"
             if self._wait_healthy(url):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.core.errors import BadInput, DependencyDown, NotFound, PayloadTooLarge
+from gateway.policy.opa_server import find_opa
 
 POLICY_SUFFIXES = (".rego", ".json")
 MAX_POLICY_FILE_BYTES = 512 * 1024
@@ -88,9 +89,9 @@ def run_checks(opa: str, root: Path) -> CheckOutcome:
 class PolicyStore:
     """Reads and changes the versioned policy sets under ``DATA/policies``."""
 
-    def __init__(self, base: Path, opa: str) -> None:
+    def __init__(self, base: Path, opa_bin: str | None = None) -> None:
         self.base = base
-        self.opa = opa
+        self.opa_bin = opa_bin
         self.revisions = base / "revisions"
         self.current_link = base / "current"
 
@@ -130,7 +131,7 @@ class PolicyStore:
             target = staging / relpath
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-            outcome = run_checks(self.opa, staging)
+            outcome = run_checks(find_opa(self.opa_bin), staging)
             if not outcome.ok:
                 raise BadInput({"message": "policy change refused", "output": outcome.output})
         except BaseException:

@@ -24,7 +24,10 @@ def entries(rt: Runtime, ctx: AuditContext, user: User, after: int, limit: int) 
     _check(rt, ctx, user)
     with rt.read() as s:
         rows = s.scalars(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(min(limit, MAX_PAGE))
+            select(AuditEntry)
+            .where(AuditEntry.seq > after)
+            .order_by(AuditEntry.seq)
+            .limit(min(limit, MAX_PAGE))
         ).all()
         items = [
             {
@@ -48,5 +51,9 @@ def verify(rt: Runtime, ctx: AuditContext, user: User) -> dict[str, Any]:
     _check(rt, ctx, user)
     with rt.read() as s:
         report = verify_session(s)
-    return {"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
-            "problem": report.problem}
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "first_bad_seq": report.first_bad_seq,
+        "problem": report.problem,
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -44,7 +43,9 @@ def upload(
         action="upload_dataset",
         today=rt.today(),
         user=user_in(user),
-        datasets=[DatasetIn(id=None, org=user.org.name, legal_basis=meta.legal_basis, in_project=False)],
+        datasets=[
+            DatasetIn(id=None, org=user.org.name, legal_basis=meta.legal_basis, in_project=False)
+        ],
     )
     decision = decide(rt, ctx, policy_input, f"dataset:{meta.name}")
     pseudonymiser = Pseudonymiser(crypto.derive_key(rt.master_key, PSEUDONYM_KEY_PURPOSE))
@@ -78,7 +79,9 @@ def upload(
             dataset_id=dataset.id,
             version=number,
             rows=prepared.rows,
-            columns=[{"name": c.name, "type": c.type, "role": str(c.role)} for c in prepared.columns],
+            columns=[
+                {"name": c.name, "type": c.type, "role": str(c.role)} for c in prepared.columns
+            ],
             pii_findings=[
                 {"column": f.column, "detector": f.detector, "share": round(f.share, 4)}
                 for f in prepared.findings
@@ -91,7 +94,10 @@ def upload(
         s.add(version)
         s.flush()
         append(
-            s, ctx, "dataset.upload", f"dataset:{dataset.id}",
+            s,
+            ctx,
+            "dataset.upload",
+            f"dataset:{dataset.id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
             details={"version": number, "rows": prepared.rows, "sha256": prepared.source_sha256},
@@ -171,6 +177,8 @@ def load_table(rt: Runtime, version: DatasetVersion) -> pa.Table:
 
     def load() -> pa.Table:
         data_key = crypto.unwrap_key(rt.master_key, version.wrapped_key, aad=aad)
-        return read_encrypted_parquet(rt.settings.datasets_dir / version.file_name, data_key, aad=aad)
+        return read_encrypted_parquet(
+            rt.settings.datasets_dir / version.file_name, data_key, aad=aad
+        )
 
     return _cache.get_or_load(f"{rt.settings.datasets_dir}:{version.id}", load)

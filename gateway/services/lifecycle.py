@@ -8,7 +8,6 @@ from typing import TypeVar
 
 from gateway.core.errors import Conflict
 
-
 S = TypeVar("S", bound=StrEnum)
 
 

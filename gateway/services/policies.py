@@ -28,8 +28,12 @@ def read(rt: Runtime, relpath: str) -> dict[str, Any]:
 def change(rt: Runtime, ctx: AuditContext, user: User, relpath: str, text: str) -> dict[str, Any]:
     """Stage, check (``opa check --strict``, ``opa test``), activate and load one file."""
     check_path(relpath)
-    decision = decide(rt, ctx, PolicyInput(action="edit_policy", today=rt.today(), user=user_in(user)),
-                      f"policy:{relpath}")
+    decision = decide(
+        rt,
+        ctx,
+        PolicyInput(action="edit_policy", today=rt.today(), user=user_in(user)),
+        f"policy:{relpath}",
+    )
     store = rt.policy_store
     previous = store.revision
     try:
@@ -43,12 +47,20 @@ def change(rt: Runtime, ctx: AuditContext, user: User, relpath: str, text: str) 
         store.activate(previous)  # OPA refused or vanished: the old rules stay in force
         rt.engine().load(store.current)
         raise
-    diff = "".join(difflib.unified_diff(
-        old_text.splitlines(keepends=True), text.splitlines(keepends=True),
-        fromfile=f"a/{relpath}", tofile=f"b/{relpath}"))
+    diff = "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"a/{relpath}",
+            tofile=f"b/{relpath}",
+        )
+    )
     with rt.write() as s:
         append(
-            s, ctx, "policy.activate", f"policy:{relpath}",
+            s,
+            ctx,
+            "policy.activate",
+            f"policy:{relpath}",
             decision_id=decision.decision_id,
             policy_revision=revision,
             details={"previous_revision": previous, "diff": diff},

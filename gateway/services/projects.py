@@ -31,8 +31,12 @@ class ProjectCreate(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
     purpose: Purpose
-    legal_basis: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
-    dataset_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=20)]
+    legal_basis: Annotated[
+        str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    ]
+    dataset_ids: Annotated[
+        list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=20)
+    ]
     members: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)] = []
     expires_at: date
 
@@ -81,13 +85,17 @@ def create(rt: Runtime, ctx: AuditContext, user: User, body: ProjectCreate) -> d
         dataset_ids=[d.id for d in datasets],
     )
     decision = decide(
-        rt, ctx,
+        rt,
+        ctx,
         PolicyInput(
             action="create_project",
             today=rt.today(),
             user=dataset_service.user_in(user),
             project=draft,
-            datasets=[DatasetIn(id=d.id, org=d.org.name, legal_basis=d.legal_basis, in_project=True) for d in datasets],
+            datasets=[
+                DatasetIn(id=d.id, org=d.org.name, legal_basis=d.legal_basis, in_project=True)
+                for d in datasets
+            ],
         ),
         f"project:{body.name}",
     )
@@ -105,11 +113,18 @@ def create(rt: Runtime, ctx: AuditContext, user: User, body: ProjectCreate) -> d
         s.add_all(ProjectDataset(project_id=project.id, dataset_id=d.id) for d in datasets)
         s.add_all(ProjectMember(project_id=project.id, user_id=m.id) for m in members)
         append(
-            s, ctx, "project.create", f"project:{project.id}",
+            s,
+            ctx,
+            "project.create",
+            f"project:{project.id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
-            details={"purpose": body.purpose, "legal_basis": body.legal_basis,
-                     "datasets": [d.id for d in datasets], "members": [m.username for m in members]},
+            details={
+                "purpose": body.purpose,
+                "legal_basis": body.legal_basis,
+                "datasets": [d.id for d in datasets],
+                "members": [m.username for m in members],
+            },
         )
         s.flush()
         s.refresh(project)
@@ -155,7 +170,9 @@ def approve(rt: Runtime, ctx: AuditContext, user: User, project_id: str) -> dict
         if any(a.user_id == user.id for a in project.approvals):
             raise Conflict("you have already approved this project")
         org_id = user.org_id if user.role == "steward" else None
-        s.add(ProjectApproval(project_id=project.id, user_id=user.id, role=user.role, org_id=org_id))
+        s.add(
+            ProjectApproval(project_id=project.id, user_id=user.id, role=user.role, org_id=org_id)
+        )
         s.flush()
         s.refresh(project)
         approved_orgs = {a.org_id for a in project.approvals if a.org_id}
@@ -165,7 +182,10 @@ def approve(rt: Runtime, ctx: AuditContext, user: User, project_id: str) -> dict
             project.status = move(PROJECT_TRANSITIONS, current, ProjectStatus.ACTIVE)
             details["status"] = project.status
         append(
-            s, ctx, "project.approve", f"project:{project.id}",
+            s,
+            ctx,
+            "project.approve",
+            f"project:{project.id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
             details=details,
@@ -196,10 +216,18 @@ def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:
         "approvals": {
             "privacy_officer": any(a.role == "privacy_officer" for a in project.approvals),
             "organisations": sorted(
-                {pd.dataset.org.name for pd in project.datasets if pd.dataset.org_id in approved_orgs}
+                {
+                    pd.dataset.org.name
+                    for pd in project.datasets
+                    if pd.dataset.org_id in approved_orgs
+                }
             ),
             "waiting_for": sorted(
-                {pd.dataset.org.name for pd in project.datasets if pd.dataset.org_id not in approved_orgs}
+                {
+                    pd.dataset.org.name
+                    for pd in project.datasets
+                    if pd.dataset.org_id not in approved_orgs
+                }
             ),
         },
     }

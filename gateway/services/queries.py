@@ -35,15 +35,23 @@ def shape_of(spec: QuerySpec, schema: dict[str, ColumnInfo]) -> QueryShape:
         dataset=spec.dataset,
         joins=[],
         group_by=[ColumnUse(column=c, role=role(c, "group_by")) for c in spec.group_by],
-        filters=[FilterUse(column=f.column, role=role(f.column, "filter"), op=f.op) for f in spec.filters],
+        filters=[
+            FilterUse(column=f.column, role=role(f.column, "filter"), op=f.op) for f in spec.filters
+        ],
         aggregates=[
-            AggregateUse(fn=a.fn, column=a.column, role=role(a.column, f"aggregate {a.fn}") if a.column else None)
+            AggregateUse(
+                fn=a.fn,
+                column=a.column,
+                role=role(a.column, f"aggregate {a.fn}") if a.column else None,
+            )
             for a in spec.aggregates
         ],
     )
 
 
-def run(rt: Runtime, ctx: AuditContext, user: User, project_id: str, spec: QuerySpec) -> dict[str, Any]:
+def run(
+    rt: Runtime, ctx: AuditContext, user: User, project_id: str, spec: QuerySpec
+) -> dict[str, Any]:
     if spec.joins:
         raise BadInput("joins are not supported yet: query one dataset at a time")
     with rt.read() as s:
@@ -85,7 +93,9 @@ def run(rt: Runtime, ctx: AuditContext, user: User, project_id: str, spec: Query
         s.add(run_row)
         s.flush()
         append(
-            s, ctx, f"query.{'held' if status is ReleaseStatus.HELD_FOR_REVIEW else 'released'}",
+            s,
+            ctx,
+            f"query.{'held' if status is ReleaseStatus.HELD_FOR_REVIEW else 'released'}",
             f"query:{run_row.id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
@@ -106,8 +116,15 @@ def released_result(cells: CellTable, assessment: Assessment) -> dict[str, Any]:
     values: dict[tuple[int, str], object] = {c.key: c.value for c in cells}
     rows = []
     for r, key in enumerate(cells.keys):
-        rows.append([*key, *(None if (r, name) in hidden else values.get((r, name))
-                             for name in cells.value_columns)])
+        rows.append(
+            [
+                *key,
+                *(
+                    None if (r, name) in hidden else values.get((r, name))
+                    for name in cells.value_columns
+                ),
+            ]
+        )
     return {
         "columns": [*cells.group_columns, *cells.value_columns],
         "rows": rows,

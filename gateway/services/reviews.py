@@ -33,7 +33,9 @@ def pending(rt: Runtime, user: User) -> list[dict[str, Any]]:
         raise PolicyDenied(["role: only a privacy officer reviews held results"])
     with rt.read() as s:
         held = s.scalars(
-            select(QueryRun).where(QueryRun.status == ReleaseStatus.HELD_FOR_REVIEW).order_by(QueryRun.created_at)
+            select(QueryRun)
+            .where(QueryRun.status == ReleaseStatus.HELD_FOR_REVIEW)
+            .order_by(QueryRun.created_at)
         )
         return [
             {
@@ -49,7 +51,9 @@ def pending(rt: Runtime, user: User) -> list[dict[str, Any]]:
         ]
 
 
-def review(rt: Runtime, ctx: AuditContext, user: User, query_id: str, body: ReviewDecision) -> dict[str, Any]:
+def review(
+    rt: Runtime, ctx: AuditContext, user: User, query_id: str, body: ReviewDecision
+) -> dict[str, Any]:
     with rt.read() as s:
         run_row = s.get(QueryRun, query_id)
         if run_row is None:
@@ -71,7 +75,11 @@ def review(rt: Runtime, ctx: AuditContext, user: User, query_id: str, body: Revi
             raise Conflict(f"query is {current}; only held results are reviewed")
         if any(r.reviewer_id == user.id for r in run_row.reviews):
             raise Conflict("you have already reviewed this result; a second reviewer must decide")
-        s.add(Review(query_id=query_id, reviewer_id=user.id, decision=body.decision, comment=body.comment))
+        s.add(
+            Review(
+                query_id=query_id, reviewer_id=user.id, decision=body.decision, comment=body.comment
+            )
+        )
         s.flush()
         s.refresh(run_row)
         approvals = sum(1 for r in run_row.reviews if r.decision == "approve")
@@ -80,9 +88,16 @@ def review(rt: Runtime, ctx: AuditContext, user: User, query_id: str, body: Revi
         elif approvals >= APPROVALS_NEEDED:
             run_row.status = move(RELEASE_TRANSITIONS, current, ReleaseStatus.RELEASED)
         append(
-            s, ctx, f"review.{body.decision}", f"query:{query_id}",
+            s,
+            ctx,
+            f"review.{body.decision}",
+            f"query:{query_id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
             details={"status": run_row.status, "approvals": approvals},
         )
-        return {**query_service.body(run_row), "approvals": approvals, "approvals_needed": APPROVALS_NEEDED}
+        return {
+            **query_service.body(run_row),
+            "approvals": approvals,
+            "approvals_needed": APPROVALS_NEEDED,
+        }

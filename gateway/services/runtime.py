@@ -16,7 +16,6 @@ from gateway.core.db import session_scope
 from gateway.core.errors import DependencyDown
 from gateway.core.keys import load_master_key
 from gateway.policy.engine import PolicyEngine
-from gateway.policy.opa_server import find_opa
 from gateway.policy.store import PolicyStore
 
 # One writer at a time inside a process, so audit entries chain in order.
@@ -39,7 +38,7 @@ class Runtime:
 
     @cached_property
     def policy_store(self) -> PolicyStore:
-        return PolicyStore(self.settings.policy_dir, find_opa(self.settings.opa_bin))
+        return PolicyStore(self.settings.policy_dir, self.settings.opa_bin)
 
     def engine(self) -> PolicyEngine:
         if self.policy is None:

@@ -17,7 +17,13 @@ from gateway.services.runtime import Runtime
 def init(settings: Settings) -> list[str]:
     """Create folders, master key, database schema and the policy set in force. Idempotent."""
     created = []
-    for folder in (settings.data_dir, settings.datasets_dir, settings.log_dir, settings.tmp_dir, settings.policy_dir):
+    for folder in (
+        settings.data_dir,
+        settings.datasets_dir,
+        settings.log_dir,
+        settings.tmp_dir,
+        settings.policy_dir,
+    ):
         if not folder.exists():
             created.append(str(folder))
         folder.mkdir(parents=True, exist_ok=True)

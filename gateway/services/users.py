@@ -75,7 +75,9 @@ def _issue_token(s: Session, ctx: AuditContext, user: User) -> str:
 def authenticate(s: Session, token: str) -> User:
     """The active user a bearer token belongs to, else :class:`NotAuthenticated`."""
     row = s.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False))
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False)
+        )
     ).first()
     if row is None or not row.user.active:
         raise NotAuthenticated("invalid or revoked token")

@@ -21,8 +21,18 @@ def cell_tables(draw: st.DrawFn) -> CellTable:
         entities = draw(st.integers(min_value=0, max_value=40))
         for fn in fns:
             # Column aggregates may stand on fewer entities than the group (nulls).
-            n = entities if fn in (AggregateFn.COUNT, AggregateFn.COUNT_ROWS) else draw(st.integers(0, entities))
-            value = draw(st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False)))
+            n = (
+                entities
+                if fn in (AggregateFn.COUNT, AggregateFn.COUNT_ROWS)
+                else draw(st.integers(0, entities))
+            )
+            value = draw(
+                st.one_of(
+                    st.none(),
+                    st.integers(-(10**6), 10**6),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                )
+            )
             cells.append(CellStats(r, fn.value, fn, value, n))
     return CellTable(("g",), names, tuple((f"k{r}",) for r in range(rows)), tuple(cells))
 
@@ -51,7 +61,11 @@ def test_boundary_is_inclusive() -> None:
     )
     table = CellTable(("region",), ("count",), (("a",), ("b",), ("c",)), cells)
     result = assess(table, DisclosureConfig())
-    assert [v.status for v in result.verdicts] == [Status.RELEASED, Status.SUPPRESSED, Status.SUPPRESSED]
+    assert [v.status for v in result.verdicts] == [
+        Status.RELEASED,
+        Status.SUPPRESSED,
+        Status.SUPPRESSED,
+    ]
     assert result.rule_counts() == {"min_entities": 2}
 
 
@@ -66,7 +80,12 @@ def test_min_max_of_a_small_group_are_suppressed() -> None:
 
 @pytest.mark.parametrize(
     ("obligations", "expected"),
-    [({}, 10), ({"min_entities": 25}, 25), ({"min_entities": None}, 10), ({"min_entities": 5, "unknown": 1}, 5)],
+    [
+        ({}, 10),
+        ({"min_entities": 25}, 25),
+        ({"min_entities": None}, 10),
+        ({"min_entities": 5, "unknown": 1}, 5),
+    ],
 )
 def test_config_from_obligations(obligations: dict[str, object], expected: int) -> None:
     assert DisclosureConfig.from_obligations(obligations).min_entities == expected

@@ -133,3 +133,23 @@ def test_unsupported_type(make_meta: MakeMeta) -> None:
     table = pa.table({"bsn": ["111222333"], "lijst": [[1, 2]]})
     with pytest.raises(SchemaError, match="'lijst' has unsupported type"):
         resolve_schema(table, make_meta(columns={"bsn": "identifier"}), [])
+
+
+def test_declared_non_identifier_with_strong_finding_is_refused() -> None:
+    """A steward who declares a phone column as a category would store it raw: refused."""
+    table = pa.table({"person": ["a", "b"], "contact": ["x", "y"]})
+    meta = DatasetMeta.model_validate(
+        {
+            "name": "t",
+            "legal_basis": "wpg-art22",
+            "entity_columns": ["person"],
+            "columns": {"person": "identifier", "contact": "category"},
+            "retention_until": "2999-01-01",
+        }
+    )
+    with pytest.raises(IdentifierFound) as caught:
+        resolve_schema(table, meta, [PiiFinding("contact", "phone", 1.0)])
+    assert caught.value.column == "contact" and "declared 'category'" in str(caught.value)
+    # A fuzzy detector does not overrule the declaration.
+    specs = resolve_schema(table, meta, [PiiFinding("contact", "name", 1.0)])
+    assert [s.role for s in specs][1] == "category"

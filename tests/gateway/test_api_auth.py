@@ -21,7 +21,9 @@ def api_routes(client: TestClient) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("header", [None, "Bearer sluis_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer sluis_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "]
+)
 def test_every_api_route_needs_a_valid_token(client: TestClient, header: str | None) -> None:
     routes = api_routes(client)
     assert len(routes) >= 12  # the CONTRACT.md endpoints are all mounted

@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import Dataset, DatasetVersion
-from tests.factories import World, incidents_meta, incidents_table, make_world, parquet_bytes, upload
+from tests.factories import (
+    World,
+    incidents_meta,
+    incidents_table,
+    make_world,
+    parquet_bytes,
+    upload,
+)
 
 
 @pytest.fixture
@@ -70,7 +77,9 @@ def test_reupload_makes_a_new_version(world: World) -> None:
         ("data.csv", b"", 422),
     ],
 )
-def test_bad_files_are_refused_and_leave_nothing(world: World, filename: str, content: bytes, status: int) -> None:
+def test_bad_files_are_refused_and_leave_nothing(
+    world: World, filename: str, content: bytes, status: int
+) -> None:
     before = _state(world)
     r = upload(world, "steward-politie", content, incidents_meta(), filename=filename)
     assert r.status_code == status, r.text
@@ -88,7 +97,9 @@ def test_bad_files_are_refused_and_leave_nothing(world: World, filename: str, co
         ({"extra": 1}, "extra"),
     ],
 )
-def test_bad_metadata_is_422_naming_the_problem(world: World, meta_change: dict, fragment: str) -> None:
+def test_bad_metadata_is_422_naming_the_problem(
+    world: World, meta_change: dict, fragment: str
+) -> None:
     content = parquet_bytes(incidents_table(random.Random(1)))
     meta = {**incidents_meta(), **meta_change}
     before = _state(world)
@@ -120,7 +131,12 @@ def test_form_problems(world: World) -> None:
     assert c.post("/api/v1/datasets", headers=h, data={"meta": "{}"}).status_code in (415, 422)
     r = c.post("/api/v1/datasets", headers=h, files={"file": ("a.csv", b"a,b\n1,2\n")})
     assert r.status_code == 422 and "meta" in r.text
-    r = c.post("/api/v1/datasets", headers=h, files={"file": ("a.csv", b"a\n1\n")}, data={"meta": "{not json"})
+    r = c.post(
+        "/api/v1/datasets",
+        headers=h,
+        files={"file": ("a.csv", b"a\n1\n")},
+        data={"meta": "{not json"},
+    )
     assert r.status_code == 422 and "JSON" in r.text
     r = c.post("/api/v1/datasets", headers={**h, "Content-Type": "application/json"}, content=b"{}")
     assert r.status_code == 415
@@ -136,10 +152,17 @@ def test_only_stewards_upload(world: World) -> None:
 
 
 def test_unknown_legal_basis_is_denied(world: World) -> None:
-    r = upload(world, "steward-politie", parquet_bytes(incidents_table(random.Random(1))),
-               incidents_meta(legal_basis="covenant-only"))
+    r = upload(
+        world,
+        "steward-politie",
+        parquet_bytes(incidents_table(random.Random(1))),
+        incidents_meta(legal_basis="covenant-only"),
+    )
     assert r.status_code == 403
-    assert any("covenant-only" in reason or "legal basis" in reason.lower() for reason in r.json()["detail"]["reasons"])
+    assert any(
+        "covenant-only" in reason or "legal basis" in reason.lower()
+        for reason in r.json()["detail"]["reasons"]
+    )
 
 
 def test_upload_over_the_size_limit_is_413(world: World) -> None:

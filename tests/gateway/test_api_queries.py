@@ -52,7 +52,9 @@ def project_id(world: World, dataset_id: str) -> str:
 
 
 def query(world: World, project_id: str, spec: dict[str, Any], user: str = "anna") -> Any:
-    return world.client.post(f"/api/v1/projects/{project_id}/queries", headers=world.h(user), json=spec)
+    return world.client.post(
+        f"/api/v1/projects/{project_id}/queries", headers=world.h(user), json=spec
+    )
 
 
 def reasons(response: Any) -> str:
@@ -62,7 +64,9 @@ def reasons(response: Any) -> str:
     return " ".join(found).lower()
 
 
-def test_small_groups_are_suppressed_and_entities_counted_once(world: World, project_id: str, dataset_id: str, table) -> None:  # type: ignore[no-untyped-def]
+def test_small_groups_are_suppressed_and_entities_counted_once(
+    world: World, project_id: str, dataset_id: str, table
+) -> None:  # type: ignore[no-untyped-def]
     r = query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -79,19 +83,31 @@ def test_small_groups_are_suppressed_and_entities_counted_once(world: World, pro
     # Zeeland: 3 people, below min_entities 10 -> both values null.
     assert rows.get("Zeeland", [None, None]) == [None, None]
     assert body["suppressed"] == 2
-    again = world.client.get(f"/api/v1/projects/{project_id}/queries/{body['query_id']}", headers=world.h("anna"))
+    again = world.client.get(
+        f"/api/v1/projects/{project_id}/queries/{body['query_id']}", headers=world.h("anna")
+    )
     assert again.status_code == 200 and again.json() == body
 
 
-def test_sum_mean_min_max_are_suppressed_for_small_groups(world: World, project_id: str, dataset_id: str) -> None:
+def test_sum_mean_min_max_are_suppressed_for_small_groups(
+    world: World, project_id: str, dataset_id: str
+) -> None:
     spec = {
         "dataset": dataset_id,
         "group_by": ["region"],
-        "aggregates": [{"fn": f, "column": "damage_eur"} for f in ("sum", "mean", "median", "min", "max")],
+        "aggregates": [
+            {"fn": f, "column": "damage_eur"} for f in ("sum", "mean", "median", "min", "max")
+        ],
     }
     body = query(world, project_id, spec).json()
-    assert body["columns"] == ["region", "sum_damage_eur", "mean_damage_eur", "median_damage_eur",
-                               "min_damage_eur", "max_damage_eur"]
+    assert body["columns"] == [
+        "region",
+        "sum_damage_eur",
+        "mean_damage_eur",
+        "median_damage_eur",
+        "min_damage_eur",
+        "max_damage_eur",
+    ]
     for row in body["rows"]:
         if row[0] == "Zeeland":
             assert row[1:] == [None] * 5
@@ -100,12 +116,18 @@ def test_sum_mean_min_max_are_suppressed_for_small_groups(world: World, project_
     assert body["suppressed"] == 5
 
 
-def test_filters_and_no_released_number_below_threshold(world: World, project_id: str, dataset_id: str) -> None:
+def test_filters_and_no_released_number_below_threshold(
+    world: World, project_id: str, dataset_id: str
+) -> None:
     spec = {
         "dataset": dataset_id,
         "filters": [
             {"column": "incident_date", "op": "between", "value": ["2024-01-01", "2024-12-31"]},
-            {"column": "incident_type", "op": "in", "value": ["fraude", "diefstal", "x'; DROP TABLE t;--"]},
+            {
+                "column": "incident_type",
+                "op": "in",
+                "value": ["fraude", "diefstal", "x'; DROP TABLE t;--"],
+            },
             {"column": "damage_eur", "op": "ge", "value": 0},
         ],
         "group_by": ["region", "incident_type"],
@@ -135,8 +157,9 @@ def test_filters_and_no_released_number_below_threshold(world: World, project_id
         ({"unexpected": True}, "unexpected"),
     ],
 )
-def test_bad_specs_are_422_naming_the_problem(world: World, project_id: str, dataset_id: str,
-                                              spec_change: dict[str, Any], fragment: str) -> None:
+def test_bad_specs_are_422_naming_the_problem(
+    world: World, project_id: str, dataset_id: str, spec_change: dict[str, Any], fragment: str
+) -> None:
     spec = {"dataset": dataset_id, **COUNT_BY_REGION, **spec_change}
     r = query(world, project_id, spec)
     assert r.status_code == 422, r.text
@@ -145,8 +168,11 @@ def test_bad_specs_are_422_naming_the_problem(world: World, project_id: str, dat
 
 
 def test_malformed_json_is_422(world: World, project_id: str) -> None:
-    r = world.client.post(f"/api/v1/projects/{project_id}/queries", headers={**world.h("anna"),
-                          "Content-Type": "application/json"}, content=b'{"dataset": ')
+    r = world.client.post(
+        f"/api/v1/projects/{project_id}/queries",
+        headers={**world.h("anna"), "Content-Type": "application/json"},
+        content=b'{"dataset": ',
+    )
     assert r.status_code == 422
 
 
@@ -154,34 +180,54 @@ def test_malformed_json_is_422(world: World, project_id: str) -> None:
 
 
 def test_non_member_is_denied(world: World, project_id: str, dataset_id: str) -> None:
-    assert "member" in reasons(query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION}, user="bram"))
+    assert "member" in reasons(
+        query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION}, user="bram")
+    )
 
 
 @pytest.mark.parametrize("user", ["pim", "steward-politie", "root"])
-def test_other_roles_cannot_query(world: World, project_id: str, dataset_id: str, user: str) -> None:
+def test_other_roles_cannot_query(
+    world: World, project_id: str, dataset_id: str, user: str
+) -> None:
     reasons(query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION}, user=user))
 
 
 def test_pending_project_is_denied(world: World, dataset_id: str) -> None:
     project = create_project(world, [dataset_id]).json()
-    assert "pending" in reasons(query(world, project["id"], {"dataset": dataset_id, **COUNT_BY_REGION}))
+    assert "pending" in reasons(
+        query(world, project["id"], {"dataset": dataset_id, **COUNT_BY_REGION})
+    )
     # Half approved is still pending.
     world.client.post(f"/api/v1/projects/{project['id']}/approve", headers=world.h("pim"))
-    assert "pending" in reasons(query(world, project["id"], {"dataset": dataset_id, **COUNT_BY_REGION}))
+    assert "pending" in reasons(
+        query(world, project["id"], {"dataset": dataset_id, **COUNT_BY_REGION})
+    )
 
 
 def test_expired_project_is_denied(world: World, project_id: str, dataset_id: str) -> None:
     with world.rt.write() as s:
-        s.execute(update(Project).where(Project.id == project_id).values(expires_at=date.today() - timedelta(days=1)))
+        s.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            .values(expires_at=date.today() - timedelta(days=1))
+        )
     described = world.client.get(f"/api/v1/projects/{project_id}", headers=world.h("anna")).json()
     assert described["status"] == "expired"
-    assert "expired" in reasons(query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION}))
+    assert "expired" in reasons(
+        query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION})
+    )
 
 
 def test_dataset_outside_the_project_is_denied(world: World, project_id: str) -> None:
-    other = upload(world, "steward-politie", parquet_bytes(incidents_table(random.Random(9))),
-                   incidents_meta(name="other incidents")).json()
-    assert "project" in reasons(query(world, project_id, {"dataset": other["id"], **COUNT_BY_REGION}))
+    other = upload(
+        world,
+        "steward-politie",
+        parquet_bytes(incidents_table(random.Random(9))),
+        incidents_meta(name="other incidents"),
+    ).json()
+    assert "project" in reasons(
+        query(world, project_id, {"dataset": other["id"], **COUNT_BY_REGION})
+    )
 
 
 def test_purpose_not_allowed_by_legal_basis_is_denied(world: World, dataset_id: str) -> None:
@@ -201,9 +247,12 @@ def test_purpose_not_allowed_by_legal_basis_is_denied(world: World, dataset_id: 
         {"filters": [{"column": "bsn", "op": "in", "value": ["123456782"]}]},
     ],
 )
-def test_identifier_in_group_by_or_filter_is_denied(world: World, project_id: str, dataset_id: str,
-                                                    spec_change: dict[str, Any]) -> None:
-    text = reasons(query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION, **spec_change}))
+def test_identifier_in_group_by_or_filter_is_denied(
+    world: World, project_id: str, dataset_id: str, spec_change: dict[str, Any]
+) -> None:
+    text = reasons(
+        query(world, project_id, {"dataset": dataset_id, **COUNT_BY_REGION, **spec_change})
+    )
     assert "identifier" in text and "bsn" in text
 
 
@@ -223,7 +272,9 @@ def test_opa_unreachable_is_503_never_allow(world: World, project_id: str, datas
         world.rt.policy = working
 
 
-def test_opa_without_the_decision_rule_is_503(world: World, project_id: str, dataset_id: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_opa_without_the_decision_rule_is_503(
+    world: World, project_id: str, dataset_id: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from gateway.policy.engine import DECISION_RULE
 
     engine = world.rt.policy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,15 @@ def db_url(tmp_path: Path) -> str:
 def _fill(db_url: str, n: int) -> list[AuditEntry]:
     with session_scope(db_url) as s:
         for i in range(n):
-            append(s, AuditContext("tester", request_id=f"r{i}"), "thing.happen", f"obj:{i}",
-                   decision_id=f"d{i}", policy_revision="rev", details={"i": i, "nested": {"ok": True}})
+            append(
+                s,
+                AuditContext("tester", request_id=f"r{i}"),
+                "thing.happen",
+                f"obj:{i}",
+                decision_id=f"d{i}",
+                policy_revision="rev",
+                details={"i": i, "nested": {"ok": True}},
+            )
     with session_scope(db_url) as s:
         return list(s.query(AuditEntry).order_by(AuditEntry.seq))
 
@@ -33,7 +41,7 @@ def _fill(db_url: str, n: int) -> list[AuditEntry]:
 def test_chain_links_and_verifies(db_url: str) -> None:
     entries = _fill(db_url, 5)
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     with session_scope(db_url) as s:
         assert verify_session(s).ok and verify_session(s).entries == 5
 
@@ -45,7 +53,9 @@ def test_empty_chain_is_ok() -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(st.data())
-def test_any_single_change_breaks_the_chain(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_any_single_change_breaks_the_chain(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     url = Settings(data_dir=tmp_path_factory.mktemp("chain")).db_url
     upgrade(url)
     entries = _fill(url, 6)

@@ -18,7 +18,13 @@ SLUIS = str(Path(sys.executable).parent / "sluis")
 
 def sluis(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
-    proc = subprocess.run([SLUIS, *args, "--data-dir", str(data_dir)], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [SLUIS, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -43,9 +49,13 @@ def test_org_and_user_add_print_ids_and_token(tmp_path: Path) -> None:
     assert token.startswith("sluis_") and len(token) > 40
     dup = sluis("org", "add", "politie", data_dir=d, check=False)
     assert dup.returncode == 1 and "already exists" in dup.stderr
-    bad = sluis("user", "add", "x", "--org", "politie", "--role", "superuser", data_dir=d, check=False)
+    bad = sluis(
+        "user", "add", "x", "--org", "politie", "--role", "superuser", data_dir=d, check=False
+    )
     assert bad.returncode == 1 and "role" in bad.stderr
-    missing = sluis("user", "add", "y", "--org", "nowhere", "--role", "analyst", data_dir=d, check=False)
+    missing = sluis(
+        "user", "add", "y", "--org", "nowhere", "--role", "analyst", data_dir=d, check=False
+    )
     assert missing.returncode == 1 and "nowhere" in missing.stderr
     verify = sluis("audit", "verify", data_dir=d)
     assert verify.stdout.strip() == "ok 3 entries"
@@ -81,7 +91,9 @@ def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60) -> N
 
 
 def _opa_children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "opa"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid), "-f", "opa"], capture_output=True, text=True
+    ).stdout
     return [int(p) for p in out.split()]
 
 
@@ -90,8 +102,13 @@ def test_demo_serves_an_active_project_and_stops_its_opa(tmp_path: Path) -> None
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
     log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen([SLUIS, "demo", "--port", str(port), "--data-dir", str(tmp_path / "d")],
-                            stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    proc = subprocess.Popen(
+        [SLUIS, "demo", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     children: list[int] = []
     try:
@@ -101,17 +118,27 @@ def test_demo_serves_an_active_project_and_stops_its_opa(tmp_path: Path) -> None
         tokens = {}
         assert proc.stdout is not None
         for _ in range(8):
-            name, role, token = proc.stdout.readline().strip().split("\t")
+            name, _role, token = proc.stdout.readline().strip().split("\t")
             tokens[name] = token
         analyst = {"Authorization": f"Bearer {tokens['analyst-anna']}"}
         projects = httpx.get(f"{url}/api/v1/projects", headers=analyst).json()
         active = [p for p in projects if p["status"] == "active"]
         assert len(active) == 1
-        datasets = {d["name"]: d for d in httpx.get(f"{url}/api/v1/datasets", headers=analyst).json()}
+        datasets = {
+            d["name"]: d for d in httpx.get(f"{url}/api/v1/datasets", headers=analyst).json()
+        }
         assert set(datasets) == {"police_incidents", "customs_declarations", "tax_records"}
-        spec = {"dataset": datasets["police_incidents"]["id"], "group_by": ["region", "incident_type"],
-                "aggregates": [{"fn": "count"}, {"fn": "sum", "column": "damage_eur"}]}
-        body = httpx.post(f"{url}/api/v1/projects/{active[0]['id']}/queries", headers=analyst, json=spec, timeout=30).json()
+        spec = {
+            "dataset": datasets["police_incidents"]["id"],
+            "group_by": ["region", "incident_type"],
+            "aggregates": [{"fn": "count"}, {"fn": "sum", "column": "damage_eur"}],
+        }
+        body = httpx.post(
+            f"{url}/api/v1/projects/{active[0]['id']}/queries",
+            headers=analyst,
+            json=spec,
+            timeout=30,
+        ).json()
         assert body["status"] == "released" and body["suppressed"] > 0
         zeeland = [r for r in body["rows"] if r[0] == "Zeeland" and r[1] == "mensenhandel"]
         assert zeeland == [] or zeeland[0][2:] == [None, None]
@@ -126,4 +153,7 @@ def test_demo_serves_an_active_project_and_stops_its_opa(tmp_path: Path) -> None
     assert "Traceback" not in (tmp_path / "demo.log").read_text()
     time.sleep(0.5)
     for child in children:
-        assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
+        )

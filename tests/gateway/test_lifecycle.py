@@ -39,7 +39,10 @@ def test_every_release_state_is_covered_and_reachable() -> None:
     assert reachable(RELEASE_TRANSITIONS, list(RELEASE_INITIAL)) == set(ReleaseStatus)
 
 
-@pytest.mark.parametrize(("table", "states"), [(PROJECT_TRANSITIONS, ProjectStatus), (RELEASE_TRANSITIONS, ReleaseStatus)])
+@pytest.mark.parametrize(
+    ("table", "states"),
+    [(PROJECT_TRANSITIONS, ProjectStatus), (RELEASE_TRANSITIONS, ReleaseStatus)],
+)
 def test_illegal_moves_are_refused(table, states) -> None:  # type: ignore[no-untyped-def]
     for current in states:
         for target in states:

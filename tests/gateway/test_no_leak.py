@@ -13,7 +13,15 @@ import pyarrow.csv as pacsv
 import pytest
 from sqlalchemy import inspect, text
 
-from tests.factories import World, approve_all, create_project, incidents_meta, incidents_table, make_world, upload
+from tests.factories import (
+    World,
+    approve_all,
+    create_project,
+    incidents_meta,
+    incidents_table,
+    make_world,
+    upload,
+)
 
 PLANTED_BSN = "111222333"  # passes the eleven-test
 PLANTED_NAME = "Zwaantje Planteveld"
@@ -25,7 +33,9 @@ def _planted_csv() -> tuple[bytes, pa.Table]:
     bsns[0] = PLANTED_BSN
     names = ["Jan Jansen"] * table.num_rows
     names[0] = PLANTED_NAME
-    table = table.set_column(0, "bsn", pa.array(bsns)).append_column("contact_name", pa.array(names))
+    table = table.set_column(0, "bsn", pa.array(bsns)).append_column(
+        "contact_name", pa.array(names)
+    )
     buf = io.BytesIO()
     pacsv.write_csv(table, buf)
     return buf.getvalue(), table
@@ -53,7 +63,9 @@ def world(rt, client) -> World:  # type: ignore[no-untyped-def]
     return make_world(rt, client)
 
 
-def test_planted_identifier_never_leaks(world: World, caplog: pytest.LogCaptureFixture, opa_log: Path) -> None:
+def test_planted_identifier_never_leaks(
+    world: World, caplog: pytest.LogCaptureFixture, opa_log: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
     content, _ = _planted_csv()
     assert PLANTED_BSN.encode() in content
@@ -76,15 +88,29 @@ def test_planted_identifier_never_leaks(world: World, caplog: pytest.LogCaptureF
     approve_all(world, project["id"])
     qurl = f"/api/v1/projects/{project['id']}/queries"
     for spec in (
-        {"dataset": dataset_id, "group_by": ["region"], "aggregates": [{"fn": "count"}, {"fn": "max", "column": "damage_eur"}]},
+        {
+            "dataset": dataset_id,
+            "group_by": ["region"],
+            "aggregates": [{"fn": "count"}, {"fn": "max", "column": "damage_eur"}],
+        },
         {"dataset": dataset_id, "group_by": ["bsn"], "aggregates": [{"fn": "count"}]},  # denied
-        {"dataset": dataset_id, "filters": [{"column": "bsn", "op": "eq", "value": "x"}], "aggregates": [{"fn": "count"}]},
+        {
+            "dataset": dataset_id,
+            "filters": [{"column": "bsn", "op": "eq", "value": "x"}],
+            "aggregates": [{"fn": "count"}],
+        },
         {"dataset": dataset_id, "group_by": ["contact_name"], "aggregates": [{"fn": "count"}]},
-        {"dataset": dataset_id, "filters": [{"column": "damage_eur", "op": "eq", "value": "abc"}], "aggregates": [{"fn": "count"}]},
+        {
+            "dataset": dataset_id,
+            "filters": [{"column": "damage_eur", "op": "eq", "value": "abc"}],
+            "aggregates": [{"fn": "count"}],
+        },
     ):
         responses.append(world.client.post(qurl, headers=world.h("anna"), json=spec).text)
     responses.append(world.client.get("/api/v1/datasets", headers=world.h("anna")).text)
-    responses.append(world.client.get("/api/v1/audit", headers=world.h("pim"), params={"limit": 1000}).text)
+    responses.append(
+        world.client.get("/api/v1/audit", headers=world.h("pim"), params={"limit": 1000}).text
+    )
 
     for needle in (PLANTED_BSN, PLANTED_NAME, "Planteveld"):
         for body in responses:
@@ -98,8 +124,13 @@ def test_planted_identifier_never_leaks(world: World, caplog: pytest.LogCaptureF
 
 def test_error_for_bad_csv_does_not_quote_the_data(world: World) -> None:
     bad = f"bsn,region\n{PLANTED_BSN},Utrecht,EXTRA\n".encode()
-    r = upload(world, "steward-politie", bad, {**incidents_meta(), "columns": {"bsn": "identifier", "region": "category"}},
-               filename="bad.csv")
+    r = upload(
+        world,
+        "steward-politie",
+        bad,
+        {**incidents_meta(), "columns": {"bsn": "identifier", "region": "category"}},
+        filename="bad.csv",
+    )
     assert r.status_code == 422
     assert PLANTED_BSN not in r.text and "EXTRA" not in r.text
     json.loads(r.text)

@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
 
 @router.post("", status_code=201)
-async def upload_dataset(request: Request, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+async def upload_dataset(
+    request: Request, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     """Multipart with ``file`` (CSV or Parquet) and ``meta`` (JSON, see CONTRACT.md)."""
     limit = rt.settings.max_upload_bytes
     upload = await read_upload(request.headers.get("content-type", ""), request.stream(), limit)
@@ -25,7 +27,9 @@ async def upload_dataset(request: Request, rt: RuntimeDep, user: CurrentUser, ct
     if "meta" not in upload.fields:
         raise BadInput("the form needs a 'meta' part holding the JSON metadata")
     filename, content = upload.files["file"]
-    return await run_in_threadpool(service.upload, rt, ctx, user, content, filename, upload.fields["meta"])
+    return await run_in_threadpool(
+        service.upload, rt, ctx, user, content, filename, upload.fields["meta"]
+    )
 
 
 @router.get("")

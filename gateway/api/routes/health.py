@@ -27,4 +27,6 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
     if rt.policy is None or not rt.policy.healthy():
         checks["opa"] = "down"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503
+    )

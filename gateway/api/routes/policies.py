@@ -26,7 +26,9 @@ def read_policy(path: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.put("/{path:path}")
-async def put_policy(path: str, request: Request, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+async def put_policy(
+    path: str, request: Request, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     """The body is the file's new text; it takes effect only if `opa check` and `opa test` pass."""
     raw = bytearray()
     async for chunk in request.stream():

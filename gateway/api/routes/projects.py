@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
 
 @router.post("", status_code=201)
-def create_project(body: service.ProjectCreate, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+def create_project(
+    body: service.ProjectCreate, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     return service.create(rt, ctx, user, body)
 
 
@@ -41,12 +43,16 @@ def get_project(project_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str,
 
 
 @router.post("/{project_id}/approve")
-def approve_project(project_id: str, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+def approve_project(
+    project_id: str, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     return service.approve(rt, ctx, user, project_id)
 
 
 @router.post("/{project_id}/queries")
-def run_query(project_id: str, spec: QuerySpec, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+def run_query(
+    project_id: str, spec: QuerySpec, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     return query_service.run(rt, ctx, user, project_id, spec)
 
 

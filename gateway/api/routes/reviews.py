@@ -18,5 +18,7 @@ def list_reviews(rt: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
 
 
 @router.post("/{query_id}")
-def review(query_id: str, body: service.ReviewDecision, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> dict[str, Any]:
+def review(
+    query_id: str, body: service.ReviewDecision, rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx
+) -> dict[str, Any]:
     return service.review(rt, ctx, user, query_id, body)
