@@ -18,6 +18,7 @@ from gateway.policy.engine import PolicyEngine
 from gateway.policy.opa_server import OpaProcess, find_opa
 from gateway.services import setup
 from gateway.services.runtime import Runtime
+from tests.factories import World, make_world
 from tests.pg import throwaway_cluster
 
 
@@ -83,3 +84,9 @@ def rt(settings: Settings, opa_url: str) -> Iterator[Runtime]:
 def client(rt: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(rt), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def world(rt: Runtime, client: TestClient) -> World:
+    """Partner organisations, a lab, and a user of every role (see tests/factories.py)."""
+    return make_world(rt, client)

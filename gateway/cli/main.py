@@ -64,36 +64,11 @@ def init(data_dir: DataDir = None) -> None:
     typer.echo(str(settings.data_dir.resolve()))
 
 
-@app.command()
-def serve(
-    data_dir: DataDir = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """Run the gateway (with its own OPA child unless SLUIS_OPA_URL is set)."""
-    import uvicorn
-
-    from gateway.api.app import create_app
-
-    settings = settings_for(data_dir)
-    configure(json=settings.log_json)
-    try:
-        with setup.running(settings) as rt:
-            err.print(
-                f"Sluis on http://{host}:{port}  (policy revision {rt.policy_store.revision[:12]})"
-            )
-            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
-    except SluisError as exc:
-        raise _fail(exc) from exc
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 
-@app.command()
-def demo(
-    data_dir: DataDir = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """Init + synthetic partners, users, datasets and an active lab project + serve."""
+def _serve(data_dir: Path | None, host: str, port: int, *, with_demo: bool) -> None:
     import uvicorn
 
     from gateway.api.app import create_app
@@ -103,17 +78,29 @@ def demo(
     configure(json=settings.log_json)
     try:
         with setup.running(settings) as rt:
-            tokens, project_id = seed(rt, _ctx())
-            err.print("[bold]Demo users[/bold] (role, token):")
-            for username, (role, token) in tokens.items():
-                typer.echo(f"{username}\t{role}\t{token}")
-            err.print(f"Active lab project: {project_id}")
-            err.print(
-                f"Sluis on http://{host}:{port}  — see README.md for a walk-through; Ctrl-C stops"
-            )
+            if with_demo:
+                tokens, project_id = seed(rt, _ctx())
+                err.print("[bold]Demo users[/bold] (username, role, token):")
+                for username, (role, token) in tokens.items():
+                    typer.echo(f"{username}\t{role}\t{token}")
+                err.print(f"Active lab project: {project_id}; README.md walks through the demo")
+            revision = rt.policy_store.revision[:12]
+            err.print(f"Sluis on http://{host}:{port}  (policy revision {revision}); Ctrl-C stops")
             uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     except SluisError as exc:
         raise _fail(exc) from exc
+
+
+@app.command()
+def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the gateway (with its own OPA child unless SLUIS_OPA_URL is set)."""
+    _serve(data_dir, host, port, with_demo=False)
+
+
+@app.command()
+def demo(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Init + synthetic partners, users, datasets and an active lab project + serve."""
+    _serve(data_dir, host, port, with_demo=True)
 
 
 @org_app.command("add")

@@ -18,6 +18,7 @@ Action = Literal[
     "approve_project",
     "query",
     "review",
+    "list_reviews",
     "read_audit",
     "edit_policy",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import threading
 from typing import Any
 
 from gateway.audit.log import AuditContext, append
@@ -13,6 +14,8 @@ from gateway.policy.store import check_path, policy_files
 from gateway.services.datasets import user_in
 from gateway.services.decisions import decide
 from gateway.services.runtime import Runtime
+
+_CHANGE_LOCK = threading.Lock()
 
 
 def listing(rt: Runtime) -> dict[str, Any]:
@@ -35,18 +38,19 @@ def change(rt: Runtime, ctx: AuditContext, user: User, relpath: str, text: str) 
         f"policy:{relpath}",
     )
     store = rt.policy_store
-    previous = store.revision
-    try:
-        old_text = store.read(relpath)
-    except NotFound:
-        old_text = ""
-    revision, output = store.change(relpath, text)
-    try:
-        rt.engine().load(store.current)
-    except DependencyDown:
-        store.activate(previous)  # OPA refused or vanished: the old rules stay in force
-        rt.engine().load(store.current)
-        raise
+    with _CHANGE_LOCK:  # one change at a time: each stages from the set in force
+        previous = store.revision
+        try:
+            old_text = store.read(relpath)
+        except NotFound:
+            old_text = ""
+        revision, output = store.change(relpath, text)
+        try:
+            rt.engine().load(store.current)
+        except DependencyDown:
+            store.activate(previous)  # OPA refused or vanished: the old rules stay in force
+            rt.engine().load(store.current)
+            raise
     diff = "".join(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit.log import AuditContext, append
@@ -199,6 +200,12 @@ def can_see(user: User, project: Project) -> bool:
     if any(m.user_id == user.id for m in project.members):
         return True
     return user.role == "steward" and user.org_id in owning_orgs(project)
+
+
+def visible(s: Session, user: User) -> list[Project]:
+    """The projects a user may see, oldest first."""
+    projects = s.scalars(select(Project).order_by(Project.created_at))
+    return [p for p in projects if can_see(user, p)]
 
 
 def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from gateway.audit.log import AuditContext, append
-from gateway.core.errors import Conflict, NotFound, PolicyDenied
+from gateway.core.errors import Conflict, NotFound
 from gateway.models import QueryRun, Review, User
 from gateway.policy.input import PolicyInput, ReviewIn
 from gateway.services import datasets as dataset_service
@@ -28,9 +28,11 @@ class ReviewDecision(BaseModel):
     comment: str = Field(default="", max_length=2000)
 
 
-def pending(rt: Runtime, user: User) -> list[dict[str, Any]]:
-    if user.role != "privacy_officer":
-        raise PolicyDenied(["role: only a privacy officer reviews held results"])
+def pending(rt: Runtime, ctx: AuditContext, user: User) -> list[dict[str, Any]]:
+    policy_input = PolicyInput(
+        action="list_reviews", today=rt.today(), user=dataset_service.user_in(user)
+    )
+    decide(rt, ctx, policy_input, "reviews")
     with rt.read() as s:
         held = s.scalars(
             select(QueryRun)

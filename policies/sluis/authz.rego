@@ -26,6 +26,7 @@ action_roles := {
 	"approve_project": {"privacy_officer", "steward"},
 	"query": {"analyst"},
 	"review": {"privacy_officer"},
+	"list_reviews": {"privacy_officer"},
 	"read_audit": {"privacy_officer"},
 	"edit_policy": {"privacy_officer"},
 }
@@ -118,6 +119,7 @@ action_rules := {
 	"approve_project": projects.approve,
 	"query": query.deny,
 	"review": oversight.review,
+	"list_reviews": set(),
 	"read_audit": set(),
 	"edit_policy": set(),
 }

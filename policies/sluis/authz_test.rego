@@ -6,7 +6,7 @@ import data.sluis.fixtures
 # The gateway's health check reads the decision for an empty request.
 test_decision_defined_for_empty_input if {
 	authz.decision == fixtures.denied([
-		"unknown_action: action (missing or malformed) is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, query, read_audit, review, upload_dataset, view_dataset",
+		"unknown_action: action (missing or malformed) is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, list_reviews, query, read_audit, review, upload_dataset, view_dataset",
 		"unknown_role: your role (missing or malformed) is not one of admin, analyst, privacy_officer, steward; ask an admin to give you a valid role",
 	]) with input as {}
 }
@@ -34,7 +34,7 @@ test_decision_defined_and_denied_for_garbage if {
 
 test_unknown_action_denied if {
 	authz.decision == fixtures.denied([
-		"unknown_action: action delete_dataset is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, query, read_audit, review, upload_dataset, view_dataset",
+		"unknown_action: action delete_dataset is not known to the policy; the gateway can ask only for approve_project, create_project, edit_policy, list_reviews, query, read_audit, review, upload_dataset, view_dataset",
 	]) with input as {"action": "delete_dataset", "user": fixtures.officer}
 }
 
@@ -121,4 +121,9 @@ test_fallback_decision_when_evaluation_fails if {
 	decision.allow == false
 	decision.reasons == ["policy_error: the policy could not evaluate this request; a privacy officer should run the policy tests"]
 	decision.obligations.review_required == true
+}
+
+test_list_reviews_only_for_privacy_officers if {
+	authz.decision.allow with input as {"action": "list_reviews", "today": "2026-11-23", "user": fixtures.officer}
+	not authz.decision.allow with input as {"action": "list_reviews", "today": "2026-11-23", "user": fixtures.analyst}
 }

@@ -14,6 +14,7 @@ actions := {
 	"approve_project",
 	"query",
 	"review",
+	"list_reviews",
 	"read_audit",
 	"edit_policy",
 }

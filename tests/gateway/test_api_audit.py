@@ -18,15 +18,15 @@ from tests.factories import (
     create_project,
     incidents_meta,
     incidents_table,
-    make_world,
     parquet_bytes,
     upload,
 )
 
 
 @pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    w = make_world(rt, client)
+def world(world: World) -> World:
+    """The shared world, with one project, one released and one denied query."""
+    w = world
     dataset = upload(
         w, "steward-politie", parquet_bytes(incidents_table(random.Random(2))), incidents_meta()
     ).json()

@@ -16,15 +16,9 @@ from tests.factories import (
     World,
     incidents_meta,
     incidents_table,
-    make_world,
     parquet_bytes,
     upload,
 )
-
-
-@pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(rt, client)
 
 
 def _csv_bytes(table) -> bytes:  # type: ignore[no-untyped-def]

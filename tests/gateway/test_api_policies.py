@@ -13,17 +13,11 @@ from tests.factories import (
     create_project,
     incidents_meta,
     incidents_table,
-    make_world,
     parquet_bytes,
     upload,
 )
 
 CATALOGUE = "data/legal_bases.json"
-
-
-@pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(rt, client)
 
 
 def put(world: World, path: str, text: str, user: str = "pim"):  # type: ignore[no-untyped-def]

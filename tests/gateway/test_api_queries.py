@@ -17,17 +17,11 @@ from tests.factories import (
     create_project,
     incidents_meta,
     incidents_table,
-    make_world,
     parquet_bytes,
     upload,
 )
 
 COUNT_BY_REGION = {"group_by": ["region"], "aggregates": [{"fn": "count"}, {"fn": "count_rows"}]}
-
-
-@pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(rt, client)
 
 
 @pytest.fixture

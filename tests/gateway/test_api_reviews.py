@@ -13,15 +13,9 @@ from tests.factories import (
     create_project,
     incidents_meta,
     incidents_table,
-    make_world,
     parquet_bytes,
     upload,
 )
-
-
-@pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(rt, client)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from tests.factories import (
     create_project,
     incidents_meta,
     incidents_table,
-    make_world,
     upload,
 )
 
@@ -56,11 +55,6 @@ def _db_dump(world: World) -> bytes:
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 out.append(repr(tuple(row)))
     return "\n".join(out).encode()
-
-
-@pytest.fixture
-def world(rt, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(rt, client)
 
 
 def test_planted_identifier_never_leaks(

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import AuditCtx, CurrentUser, RuntimeDep
 from gateway.api.multipart import read_upload
-from gateway.core.errors import BadInput
+from gateway.core.errors import BadInput, NotFound
 from gateway.services import datasets as service
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
@@ -40,8 +40,6 @@ def list_datasets(rt: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
 
 @router.get("/{dataset_id}")
 def get_dataset(dataset_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
-    from gateway.core.errors import NotFound
-
     with rt.read() as s:
         for d in service.visible(s, user):
             if d.id == dataset_id:

@@ -24,13 +24,8 @@ def create_project(
 
 @router.get("")
 def list_projects(rt: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from gateway.models import Project
-
     with rt.read() as s:
-        projects = s.scalars(select(Project).order_by(Project.created_at))
-        return [service.describe(rt, s, p) for p in projects if service.can_see(user, p)]
+        return [service.describe(rt, s, p) for p in service.visible(s, user)]
 
 
 @router.get("/{project_id}")

@@ -13,8 +13,8 @@ router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 
 
 @router.get("")
-def list_reviews(rt: RuntimeDep, user: CurrentUser) -> list[dict[str, Any]]:
-    return service.pending(rt, user)
+def list_reviews(rt: RuntimeDep, user: CurrentUser, ctx: AuditCtx) -> list[dict[str, Any]]:
+    return service.pending(rt, ctx, user)
 
 
 @router.post("/{query_id}")
