@@ -30,22 +30,26 @@ demo: install
 serve: install
 	$(BIN)/sluis serve
 
+POLICY_COVERAGE_FLOOR := 90
+
 test: install
-	$(BIN)/opa check --strict policies
+	$(BIN)/opa check --strict policies gateway/policy/guardrails
 	$(BIN)/opa test --fail-on-empty policies
+	$(BIN)/opa test --fail-on-empty policies gateway/policy/guardrails
+	$(BIN)/opa test --coverage --format=json policies | $(BIN)/python tools/opa_coverage.py $(POLICY_COVERAGE_FLOOR)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@test -z "$$($(BIN)/opa fmt --list policies)" || { echo "opa fmt: run 'opa fmt -w policies'"; $(BIN)/opa fmt --list policies; exit 1; }
-	$(BIN)/opa check --strict policies
+	@test -z "$$($(BIN)/opa fmt --list policies gateway/policy)" || { echo "opa fmt: run 'make fmt'"; $(BIN)/opa fmt --list policies gateway/policy; exit 1; }
+	$(BIN)/opa check --strict policies gateway/policy/guardrails
 
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/opa fmt -w policies
+	$(BIN)/opa fmt -w policies gateway/policy
 
 bench: install
 	$(BIN)/python -m bench

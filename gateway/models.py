@@ -121,6 +121,9 @@ class Project(Base):
     legal_basis: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     expires_at: Mapped[date] = mapped_column(Date)
+    # References some legal bases require (see required_project_fields in the catalogue).
+    exemption_reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dpia_reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

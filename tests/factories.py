@@ -135,6 +135,7 @@ def create_project(
     members: tuple[str, ...] = ("anna",),
     creator: str = "anna",
     expires_at: date | None = None,
+    **references: str,
 ) -> Any:
     return world.client.post(
         "/api/v1/projects",
@@ -146,6 +147,7 @@ def create_project(
             "dataset_ids": dataset_ids,
             "members": list(members),
             "expires_at": (expires_at or date.today() + timedelta(days=90)).isoformat(),
+            **references,
         },
     )
 
@@ -159,3 +161,12 @@ def approve_all(
         assert r.status_code == 200, r.text
         body = r.json()
     return body
+
+
+def with_table_row(table: str, basis: str, like: str = "wpg-art22") -> str:
+    """The per-basis test table with a row for ``basis`` copied from ``like``'s row."""
+    start = table.index(f'\t"{like}": {{')
+    row = table[start : table.index("\n\t},\n", start) + len("\n\t},\n")]
+    return table.replace(
+        "table := {\n", "table := {\n" + row.replace(f'"{like}"', f'"{basis}"', 1), 1
+    )

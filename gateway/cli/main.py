@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -167,6 +168,52 @@ def policy_test(
     typer.echo(outcome.output)
     if not outcome.ok:
         raise typer.Exit(code=1)
+
+
+PolicyDir = Annotated[Path, typer.Argument(help="A proposed policy folder (a copy of policies/).")]
+
+
+@policy_app.command("dry-run")
+def policy_dry_run(
+    directory: PolicyDir,
+    last: Annotated[int, typer.Option(help="How many recent decisions to replay.")] = 100,
+    data_dir: DataDir = None,
+) -> None:
+    """Check DIR and replay recent decisions against it; prints a JSON report. Changes nothing."""
+    from gateway.services.dry_run import MAX_LAST, dry_run
+
+    if not 1 <= last <= MAX_LAST:
+        err.print(f"[red]error:[/red] --last must be between 1 and {MAX_LAST}")
+        raise typer.Exit(code=2)
+    try:
+        report = dry_run(_runtime(data_dir), source=directory.resolve(), last=last)
+    except SluisError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(report, indent=2))
+    err.print(
+        f"replayed {report['replayed']}: {report.get('flipped', 0)} would flip, "
+        f"{report.get('obligations_changed', 0)} would change obligations"
+    )
+    if not report["checks"]["ok"] or "error" in report:
+        raise typer.Exit(code=1)
+
+
+@policy_app.command("activate")
+def policy_activate(directory: PolicyDir, data_dir: DataDir = None) -> None:
+    """Check DIR (compiler, its tests, the guard rails) and make it the set in force."""
+    from gateway.services import policies
+
+    try:
+        result = policies.activate(
+            _runtime(data_dir), _ctx(), decision_id=None, source=directory.resolve()
+        )
+    except SluisError as exc:
+        if isinstance(exc.detail, dict) and "output" in exc.detail:
+            err.print(str(exc.detail["output"]))
+            raise _fail(SluisError(exc.detail["message"])) from exc
+        raise _fail(exc) from exc
+    err.print(f"policy revision {result['revision']} is in force; a running gateway loads it")
+    typer.echo(result["revision"])
 
 
 def main() -> None:  # pragma: no cover

@@ -83,6 +83,9 @@ def seed(rt: Runtime, ctx: AuditContext) -> tuple[dict[str, tuple[str, str]], st
             dataset_ids=dataset_ids,
             members=["analyst-anna", "analyst-bram"],
             expires_at=rt.today() + timedelta(days=365),
+            # Tax data (awr-43c) may be used only under a recorded exemption from fiscal secrecy.
+            exemption_reference="Vrijstelling art. 43c UR AWR, demo-besluit 2026/001",
+            dpia_reference="DPIA NSOC-lab 2026-03",
         )
         project_id = projects.create(rt, AuditContext(analyst.username), analyst, body)["id"]
         for approver in ("privacy-pim", *(f"steward-{o}" for o in DATASET_ORG.values())):

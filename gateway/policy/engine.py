@@ -27,6 +27,11 @@ from gateway.policy.store import policy_files, revision_of
 
 DECISION_PACKAGE = "sluis.authz"
 DECISION_RULE = "decision"
+# Where the gateway tells OPA which revision it holds; policies echo it in each decision.
+META_PATH = "policy_meta"
+# The gateway's own decision-log masking, pushed beside every policy set (never editable).
+MASK_POLICY_ID = "gateway/decision_log_mask.rego"
+MASK_POLICY = Path(__file__).with_name("decision_log_mask.rego")
 
 
 class Obligations(BaseModel):
@@ -85,14 +90,18 @@ class PolicyEngine:
                 else:
                     parent = Path(rel).parent.as_posix()
                     grouped["" if parent == "." else parent].update(json.loads(text))
+            modules[MASK_POLICY_ID] = MASK_POLICY.read_text(encoding="utf-8")
+            revision = revision_of(root)
+            self.revision = None  # nothing is decided while the set changes
             for folder, doc in grouped.items():
                 self.client.update_or_create_data(doc, folder)
             stale = set(self.client.get_policies_list()) - set(modules)
             self._converge(modules, stale)
+            self.client.update_or_create_data({"revision": revision}, META_PATH)
         except (requests.RequestException, OSError, ValueError) as exc:
             raise DependencyDown("could not load the policy set into OPA") from exc
-        self.revision = revision_of(root)
-        return self.revision
+        self.revision = revision
+        return revision
 
     def _converge(self, modules: dict[str, str], stale: set[str]) -> None:
         steps: dict[str, Callable[[], object]] = {
@@ -123,17 +132,22 @@ class PolicyEngine:
 
     def decide(self, policy_input: PolicyInput) -> Decision:
         """Ask OPA; anything but a well-formed decision is a 503, never an allow."""
+        return self.decide_document(policy_input.model_dump(mode="json"))
+
+    def decide_document(self, document: dict[str, Any]) -> Decision:
+        """Decide on an input document as recorded (dry runs replay these)."""
         if self.revision is None:
             raise DependencyDown("no policy set is loaded into OPA; access denied")
         try:
-            answer = self.client.query_rule(
-                policy_input.model_dump(mode="json"), DECISION_PACKAGE, DECISION_RULE
-            )
+            answer = self.client.query_rule(document, DECISION_PACKAGE, DECISION_RULE)
         except (requests.RequestException, ValueError) as exc:
             raise DependencyDown("the policy engine (OPA) does not answer; access denied") from exc
         result = answer.get("result")
         if not isinstance(result, dict):
             raise DependencyDown("the policy engine gave no decision; access denied")
+        if result.get("policy_revision") != self.revision:
+            # Someone else changed what OPA holds: its answer is not ours to trust.
+            raise DependencyDown("OPA answered from another policy revision; access denied")
         try:
             return Decision(
                 allow=result.get("allow") is True,

@@ -34,6 +34,13 @@ class UserIn(_In):
     org: str
 
 
+class ProjectFields(_In):
+    """References a legal basis may require the project to record."""
+
+    exemption_reference: str | None = None
+    dpia_reference: str | None = None
+
+
 class ProjectIn(_In):
     id: str | None
     name: str
@@ -44,6 +51,9 @@ class ProjectIn(_In):
     is_member: bool
     requested_by: str
     dataset_ids: list[str]
+    fields: ProjectFields
+    approved_orgs: list[str] = []
+    officer_approved: bool = False
 
 
 class DatasetIn(_In):

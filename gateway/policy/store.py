@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,8 @@ from gateway.policy.opa_server import find_opa
 POLICY_SUFFIXES = (".rego", ".json")
 MAX_POLICY_FILE_BYTES = 512 * 1024
 CHECK_TIMEOUT_S = 120
+GUARDRAILS = Path(__file__).with_name("guardrails")
+_FAILED_INVARIANT = re.compile(r"(test_invariant_\w+): (?:FAIL|ERROR)")
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]+)*\.(rego|json)$")
 
 
@@ -65,25 +69,49 @@ def check_path(relpath: str) -> str:
 class CheckOutcome:
     ok: bool
     output: str
+    failed_invariants: tuple[str, ...] = ()
+
+    def refusal(self) -> BadInput:
+        """The 422 a refused policy set gets: what failed, and the tool output."""
+        detail: dict[str, object] = {"message": "policy change refused", "output": self.output}
+        if self.failed_invariants:
+            names = ", ".join(self.failed_invariants)
+            detail["message"] = f"policy change refused: it breaks the guard rail(s) {names}"
+            detail["failed_invariants"] = list(self.failed_invariants)
+        return BadInput(detail)
 
 
-def run_checks(opa: str, root: Path) -> CheckOutcome:
-    """``opa check --strict`` then ``opa test`` on a policy folder."""
-    steps = (
-        [opa, "check", "--strict", str(root)],
-        [opa, "test", "--fail-on-empty", str(root)],
-    )
-    outputs = []
-    for cmd in steps:
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DependencyDown(f"could not run `opa {cmd[1]}`") from exc
-        out = (proc.stdout + proc.stderr).replace(str(root) + "/", "")
-        outputs.append(f"$ opa {' '.join(cmd[1:-1])}\n{out.strip()}")
-        if proc.returncode != 0:
-            return CheckOutcome(False, "\n".join(outputs))
-    return CheckOutcome(True, "\n".join(outputs))
+def _run(cmd: list[str], root: Path) -> tuple[int, str]:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DependencyDown(f"could not run `opa {cmd[1]}`") from exc
+    out = proc.stdout + proc.stderr
+    for folder in (root, GUARDRAILS):  # paths relative to the policy folder, as users know them
+        out = out.replace(f"{folder}/", "")
+    return proc.returncode, out.strip()
+
+
+def run_checks(opa: str, root: Path, guardrails: Path | None = GUARDRAILS) -> CheckOutcome:
+    """``opa check --strict``; then the set's own tests and the gateway's guard rails.
+
+    Both test runs happen even if the first fails, so a refusal always names
+    every broken invariant.
+    """
+    code, out = _run([opa, "check", "--strict", str(root)], root)
+    outputs = [f"$ opa check --strict\n{out}"]
+    if code != 0:
+        return CheckOutcome(False, "\n".join(outputs))
+    code, out = _run([opa, "test", "--fail-on-empty", str(root)], root)
+    outputs.append(f"$ opa test\n{out}")
+    ok, failed = code == 0, ()
+    if guardrails is not None:
+        only = ["--run", r"^data\.guardrails\."]  # the set's own tests ran just above
+        code, out = _run([opa, "test", "--fail-on-empty", *only, str(root), str(guardrails)], root)
+        outputs.append(f"$ opa test (with the guard rails)\n{out}")
+        failed = tuple(sorted(set(_FAILED_INVARIANT.findall(out))))
+        ok = ok and code == 0
+    return CheckOutcome(ok, "\n".join(outputs), failed)
 
 
 class PolicyStore:
@@ -118,26 +146,47 @@ class PolicyStore:
             raise NotFound(f"no policy file {relpath}")
         return path.read_text(encoding="utf-8")
 
-    def change(self, relpath: str, text: str) -> tuple[str, str]:
-        """Stage, check and activate one changed file. Returns (revision, check output).
+    @contextmanager
+    def staged(
+        self, *, source: Path | None = None, files: Mapping[str, str] | None = None
+    ) -> Iterator[Path]:
+        """A private copy of ``source`` (default: the set in force) with ``files`` overlaid.
 
-        Raises :class:`BadInput` with the compiler or test output when checks fail.
+        The copy is removed afterwards unless it was activated.
         """
-        check_path(relpath)
-        if len(text.encode()) > MAX_POLICY_FILE_BYTES:
-            raise PayloadTooLarge(f"a policy file may be at most {MAX_POLICY_FILE_BYTES} bytes")
-        staging = self._stage_copy(self.current)
+        if source is not None and not source.is_dir():
+            raise BadInput("the proposed policy folder does not exist")
+        staging = self._stage_copy(source or self.current)
         try:
-            target = staging / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            outcome = run_checks(find_opa(self.opa_bin), staging)
-            if not outcome.ok:
-                raise BadInput({"message": "policy change refused", "output": outcome.output})
-        except BaseException:
+            for relpath, text in (files or {}).items():
+                check_path(relpath)
+                if len(text.encode()) > MAX_POLICY_FILE_BYTES:
+                    raise PayloadTooLarge(
+                        f"a policy file may be at most {MAX_POLICY_FILE_BYTES} bytes"
+                    )
+                target = staging / relpath
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            yield staging
+        finally:
             shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return self._activate(staging), outcome.output
+
+    def check(self, staging: Path) -> CheckOutcome:
+        return run_checks(find_opa(self.opa_bin), staging)
+
+    def propose(
+        self, *, source: Path | None = None, files: Mapping[str, str] | None = None
+    ) -> tuple[str, str]:
+        """Stage, check and activate a new set. Returns (revision, check output).
+
+        Raises :class:`BadInput` with the compiler, test or guard-rail output when
+        checks fail; the set in force is then untouched.
+        """
+        with self.staged(source=source, files=files) as staging:
+            outcome = self.check(staging)
+            if not outcome.ok:
+                raise outcome.refusal()
+            return self._activate(staging), outcome.output
 
     def activate(self, revision: str) -> None:
         """Point ``current`` back at an earlier revision (used when loading a new one fails)."""
@@ -158,10 +207,8 @@ class PolicyStore:
         rev = revision_of(staging)
         final = self.revisions / rev
         self.revisions.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            shutil.rmtree(staging)
-        else:
-            os.replace(staging, final)
+        if not final.exists():
+            os.replace(staging, final)  # else: identical content is already kept
         self._point_at(rev)
         return rev
 

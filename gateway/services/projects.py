@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.audit.log import AuditContext, append
 from gateway.core.errors import BadInput, Conflict, NotFound
 from gateway.models import Dataset, Project, ProjectApproval, ProjectDataset, ProjectMember, User
-from gateway.policy.input import DatasetIn, PolicyInput, ProjectIn
+from gateway.policy.input import DatasetIn, PolicyInput, ProjectFields, ProjectIn
 from gateway.services import datasets as dataset_service
 from gateway.services.decisions import decide
 from gateway.services.lifecycle import (
@@ -24,6 +24,8 @@ from gateway.services.lifecycle import (
 from gateway.services.runtime import Runtime
 from gateway.services.users import user_by_name
 
+# A reference such as "Besluit 43c UR AWR 2026/123": printable, no control characters.
+Reference = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Purpose = Literal["research", "statistics", "investigation", "supervision"]
 
 
@@ -40,6 +42,14 @@ class ProjectCreate(BaseModel):
     ]
     members: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)] = []
     expires_at: date
+    exemption_reference: Reference | None = None
+    dpia_reference: Reference | None = None
+
+    @property
+    def fields(self) -> ProjectFields:
+        return ProjectFields(
+            exemption_reference=self.exemption_reference, dpia_reference=self.dpia_reference
+        )
 
 
 def status_of(rt: Runtime, project: Project) -> ProjectStatus:
@@ -57,7 +67,26 @@ def project_in(rt: Runtime, project: Project, user: User) -> ProjectIn:
         is_member=any(m.user_id == user.id for m in project.members),
         requested_by=project.creator.username,
         dataset_ids=[d.dataset_id for d in project.datasets],
+        fields=ProjectFields(
+            exemption_reference=project.exemption_reference, dpia_reference=project.dpia_reference
+        ),
+        approved_orgs=sorted(
+            {
+                pd.dataset.org.name
+                for pd in project.datasets
+                if pd.dataset.org_id in approved_org_ids(project)
+            }
+        ),
+        officer_approved=officer_approved(project),
     )
+
+
+def approved_org_ids(project: Project) -> set[str]:
+    return {a.org_id for a in project.approvals if a.org_id}
+
+
+def officer_approved(project: Project) -> bool:
+    return any(a.role == "privacy_officer" for a in project.approvals)
 
 
 def datasets_in(project: Project, datasets: list[Dataset]) -> list[DatasetIn]:
@@ -84,6 +113,7 @@ def create(rt: Runtime, ctx: AuditContext, user: User, body: ProjectCreate) -> d
         is_member=any(m.id == user.id for m in members),
         requested_by=user.username,
         dataset_ids=[d.id for d in datasets],
+        fields=body.fields,
     )
     decision = decide(
         rt,
@@ -106,6 +136,8 @@ def create(rt: Runtime, ctx: AuditContext, user: User, body: ProjectCreate) -> d
             purpose=body.purpose,
             legal_basis=body.legal_basis,
             expires_at=body.expires_at,
+            exemption_reference=body.exemption_reference,
+            dpia_reference=body.dpia_reference,
             status=ProjectStatus.PENDING,
             created_by=user.id,
         )
@@ -176,10 +208,8 @@ def approve(rt: Runtime, ctx: AuditContext, user: User, project_id: str) -> dict
         )
         s.flush()
         s.refresh(project)
-        approved_orgs = {a.org_id for a in project.approvals if a.org_id}
-        officer = any(a.role == "privacy_officer" for a in project.approvals)
         details: dict[str, Any] = {"role": user.role}
-        if officer and owning_orgs(project) <= approved_orgs:
+        if officer_approved(project) and owning_orgs(project) <= approved_org_ids(project):
             project.status = move(PROJECT_TRANSITIONS, current, ProjectStatus.ACTIVE)
             details["status"] = project.status
         append(
@@ -209,7 +239,7 @@ def visible(s: Session, user: User) -> list[Project]:
 
 
 def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:
-    approved_orgs = {a.org_id for a in project.approvals if a.org_id}
+    approved_orgs = approved_org_ids(project)
     return {
         "id": project.id,
         "name": project.name,
@@ -217,11 +247,13 @@ def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:
         "legal_basis": project.legal_basis,
         "status": status_of(rt, project),
         "expires_at": project.expires_at.isoformat(),
+        "exemption_reference": project.exemption_reference,
+        "dpia_reference": project.dpia_reference,
         "dataset_ids": [d.dataset_id for d in project.datasets],
         "members": [m.user.username for m in project.members],
         "created_by": project.creator.username,
         "approvals": {
-            "privacy_officer": any(a.role == "privacy_officer" for a in project.approvals),
+            "privacy_officer": officer_approved(project),
             "organisations": sorted(
                 {
                     pd.dataset.org.name

@@ -20,6 +20,7 @@ from gateway.policy.store import PolicyStore
 
 # One writer at a time inside a process, so audit entries chain in order.
 _WRITE_LOCK = threading.RLock()
+_SYNC_LOCK = threading.Lock()
 
 
 @dataclass
@@ -41,8 +42,17 @@ class Runtime:
         return PolicyStore(self.settings.policy_dir, self.settings.opa_bin)
 
     def engine(self) -> PolicyEngine:
+        """The policy engine, loaded with the set in force.
+
+        A set activated elsewhere (``sluis policy activate`` in another process)
+        is picked up here, before the next decision, by comparing revisions.
+        """
         if self.policy is None:
             raise DependencyDown("no policy engine is configured; access denied")
+        if self.policy.revision != self.policy_store.revision:
+            with _SYNC_LOCK:
+                if self.policy.revision != self.policy_store.revision:
+                    self.policy.load(self.policy_store.current)
         return self.policy
 
     def today(self) -> date:

@@ -2,12 +2,14 @@
 # title: Sluis authorisation decision
 # description: >-
 #   The one decision the gateway asks for: data.sluis.authz.decision, an
-#   object {allow, reasons, obligations}. It is defined for every input.
+#   object {allow, reasons, obligations, policy_revision}. It is defined
+#   for every input.
 #   A request is allowed only when the caller's role may perform the
 #   action and no rule of the action's package gives a reason to deny.
 #   Every reason names its rule and says what would make the request
 #   allowed. The obligations tell the anonymiser how strictly to check
-#   the output (see sluis.obligations).
+#   the output (see sluis.obligations). policy_revision names the policy
+#   set that decided, so the gateway can check it asked the set it loaded.
 package sluis.authz
 
 import data.sluis.lib
@@ -35,7 +37,7 @@ action_roles := {
 needs_project := {"create_project", "approve_project", "query"}
 
 # Returned only if building the decision itself fails: deny, safely.
-default decision := {
+policy_error := {
 	"allow": false,
 	"reasons": ["policy_error: the policy could not evaluate this request; a privacy officer should run the policy tests"],
 	"obligations": {
@@ -48,11 +50,39 @@ default decision := {
 	},
 }
 
-decision := {
-	"allow": allow,
-	"reasons": reasons,
-	"obligations": obligations.merged,
+decision := d if {
+	d := {
+		"allow": allow,
+		"reasons": reasons,
+		"obligations": obligations.merged,
+		"policy_revision": policy_revision,
+	}
+} else := object.union(policy_error, {"policy_revision": policy_revision})
+
+# Last resort, if even the fallback above cannot be built (a default may
+# hold constants only, so it cannot name the revision).
+default decision := {
+	"allow": false,
+	"reasons": ["policy_error: the policy could not evaluate this request; a privacy officer should run the policy tests"],
+	"obligations": {
+		"min_entities": 10,
+		"dominance_n": 2,
+		"dominance_k": 85,
+		"p_percent": 10,
+		"rounding_base": 1,
+		"review_required": true,
+	},
+	"policy_revision": "unversioned",
 }
+
+# The revision of the policy set in force. The gateway pushes
+# {"revision": "<sha256 of the set>"} to data.policy_meta when it loads a
+# set and refuses an answer that names another; under `opa test` there is
+# no such data, so the tests see "unversioned".
+policy_revision := r if {
+	r := data.policy_meta.revision
+	is_string(r)
+} else := "unversioned"
 
 default allow := false
 
@@ -108,18 +138,35 @@ deny contains "missing_review: the request holds no review; the gateway must sen
 	not is_object(lib.field(input, "review"))
 }
 
+# The reasons of the action's own rules. Each clause tests input.action
+# first, so OPA evaluates only the rules of the action asked for (it indexes
+# the clauses by action), not those of every action.
 deny contains msg if {
-	some msg in action_rules[lib.action]
+	input.action == "upload_dataset"
+	some msg in datasets.upload
 }
 
-action_rules := {
-	"upload_dataset": datasets.upload,
-	"view_dataset": datasets.view,
-	"create_project": projects.create,
-	"approve_project": projects.approve,
-	"query": query.deny,
-	"review": oversight.review,
-	"list_reviews": set(),
-	"read_audit": set(),
-	"edit_policy": set(),
+deny contains msg if {
+	input.action == "view_dataset"
+	some msg in datasets.view
+}
+
+deny contains msg if {
+	input.action == "create_project"
+	some msg in projects.create
+}
+
+deny contains msg if {
+	input.action == "approve_project"
+	some msg in projects.approve
+}
+
+deny contains msg if {
+	input.action == "query"
+	some msg in query.deny
+}
+
+deny contains msg if {
+	input.action == "review"
+	some msg in oversight.review
 }

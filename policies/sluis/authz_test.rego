@@ -29,6 +29,7 @@ test_decision_defined_and_denied_for_garbage if {
 		decision.allow == false
 		count(decision.reasons) > 0
 		decision.obligations == fixtures.default_obligations
+		decision.policy_revision == fixtures.revision
 	}
 }
 
@@ -101,6 +102,7 @@ test_missing_project_denied if {
 	authz.decision == fixtures.denied([
 		"missing_project: action approve_project needs the project, but the request holds none; the gateway must send it",
 		"project_not_pending: project (missing or malformed) has status (missing or malformed); only a pending project can be approved",
+		"requester_unknown: the request does not say who requested the project, so the four-eyes check cannot be made; the gateway must send project.requested_by",
 	]) with input as {"action": "approve_project", "user": fixtures.officer, "datasets": []}
 }
 
@@ -121,6 +123,40 @@ test_fallback_decision_when_evaluation_fails if {
 	decision.allow == false
 	decision.reasons == ["policy_error: the policy could not evaluate this request; a privacy officer should run the policy tests"]
 	decision.obligations.review_required == true
+	decision.policy_revision == fixtures.revision
+}
+
+# The fallback still names the revision, so the gateway shows the
+# policy_error reason instead of refusing a foreign answer.
+test_fallback_decision_names_the_loaded_revision if {
+	decision := authz.decision with input as {"action": "read_audit", "user": fixtures.officer}
+		with sort as never
+		with data.policy_meta as {"revision": "f00d"}
+	decision.allow == false
+	decision.policy_revision == "f00d"
+}
+
+# The gateway pushes {"revision": "<sha256>"} to data.policy_meta and
+# refuses an answer that names another revision.
+test_decision_names_the_loaded_revision if {
+	revision := concat("", ["ab" | some _ in numbers.range(1, 32)])
+	decision := authz.decision with input as {"action": "read_audit", "user": fixtures.officer}
+		with data.policy_meta as {"revision": revision}
+	decision == object.union(fixtures.allowed(fixtures.default_obligations), {"policy_revision": revision})
+}
+
+test_revision_unversioned_unless_a_string if {
+	every meta in [{}, {"revision": 42}, {"revision": null}, "oops"] {
+		authz.decision.policy_revision == "unversioned" with input as {"action": "read_audit", "user": fixtures.officer}
+			with data.policy_meta as meta
+	}
+}
+
+test_decision_has_exactly_four_keys if {
+	every request in [{}, "x", fixtures.query_request, {"action": "read_audit", "user": fixtures.officer}] {
+		decision := authz.decision with input as request
+		object.keys(decision) == {"allow", "reasons", "obligations", "policy_revision"}
+	}
 }
 
 test_list_reviews_only_for_privacy_officers if {

@@ -18,9 +18,23 @@ default_obligations := {
 # Obligations once tax data (awr-43c) is involved: outputs held for review.
 tax_obligations := object.union(default_obligations, {"review_required": true})
 
-allowed(obligations) := {"allow": true, "reasons": [], "obligations": obligations}
+# The revision every decision names under `opa test`: the gateway pushes
+# data.policy_meta only to the OPA server.
+revision := "unversioned"
 
-denied(reasons) := {"allow": false, "reasons": reasons, "obligations": default_obligations}
+# Exact decisions, for tests that compare the whole answer.
+allowed(obligations) := decided(true, [], obligations)
+
+denied(reasons) := decided(false, reasons, default_obligations)
+
+denied_with(reasons, obligations) := decided(false, reasons, obligations)
+
+decided(allow, reasons, obligations) := {
+	"allow": allow,
+	"reasons": reasons,
+	"obligations": obligations,
+	"policy_revision": revision,
+}
 
 analyst := {"username": "anna", "role": "analyst", "org": "politie"}
 
@@ -50,9 +64,13 @@ project := {
 	"is_member": true,
 	"requested_by": "anna",
 	"dataset_ids": ["d1", "d2"],
+	"fields": {"exemption_reference": "ontheffing-2026-17", "dpia_reference": null},
+	"approved_orgs": ["politie", "belastingdienst"],
+	"officer_approved": true,
 }
 
-pending_project := object.union(project, {"status": "pending"})
+# Not yet approved by anyone.
+pending_project := object.union(project, {"status": "pending", "approved_orgs": [], "officer_approved": false})
 
 # A query over police data joined with tax data on the person entity.
 joined_query := {

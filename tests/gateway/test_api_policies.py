@@ -15,9 +15,11 @@ from tests.factories import (
     incidents_table,
     parquet_bytes,
     upload,
+    with_table_row,
 )
 
 CATALOGUE = "data/legal_bases.json"
+TABLE = "sluis/legal_bases_test.rego"
 
 
 def put(world: World, path: str, text: str, user: str = "pim"):  # type: ignore[no-untyped-def]
@@ -55,7 +57,11 @@ def test_valid_change_takes_effect(world: World) -> None:
     strict["obligations"]["min_entities"] = 1000
     catalogue["legal_bases"]["wpg-art22-strict"] = strict
     old_revision = world.rt.policy_store.revision
-    r = put(world, CATALOGUE, json.dumps(catalogue, indent=2))
+    # The catalogue alone is refused: the per-basis test table has no row for the new basis.
+    assert put(world, CATALOGUE, json.dumps(catalogue, indent=2)).status_code == 422
+    table = with_table_row(world.rt.policy_store.read(TABLE), "wpg-art22-strict")
+    files = {CATALOGUE: json.dumps(catalogue, indent=2), TABLE: table}
+    r = world.client.post("/api/v1/policies/changes", headers=world.h("pim"), json={"files": files})
     assert r.status_code == 200, r.text
     assert r.json()["revision"] != old_revision == r.json()["previous_revision"]
 

@@ -29,7 +29,13 @@ def held(world: World) -> tuple[str, dict[str, Any]]:
     )
     assert r.status_code == 201, r.text
     dataset_id = r.json()["id"]
-    project = create_project(world, [dataset_id], legal_basis="awr-43c", purpose="research").json()
+    project = create_project(
+        world,
+        [dataset_id],
+        legal_basis="awr-43c",
+        purpose="research",
+        exemption_reference="43c-2026-17",
+    ).json()
     approve_all(world, project["id"], stewards=("steward-belasting",))
     spec = {"dataset": dataset_id, "group_by": ["region"], "aggregates": [{"fn": "count"}]}
     q = world.client.post(
@@ -98,3 +104,15 @@ def test_bad_review_input(world: World, held: tuple[str, dict[str, Any]]) -> Non
     )
     assert r.status_code == 422
     assert review(world, "pim", "no-such-query").status_code == 404
+
+
+def test_tax_project_without_exemption_reference_is_refused(world: World) -> None:
+    r = upload(
+        world,
+        "steward-belasting",
+        parquet_bytes(incidents_table(random.Random(5))),
+        incidents_meta(name="tax", legal_basis="awr-43c"),
+    )
+    project = create_project(world, [r.json()["id"]], legal_basis="awr-43c")
+    assert project.status_code == 403
+    assert "exemption_reference" in " ".join(project.json()["detail"]["reasons"])

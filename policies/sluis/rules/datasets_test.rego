@@ -79,11 +79,10 @@ test_steward_lists_with_no_datasets if {
 }
 
 test_steward_cannot_view_other_org_dataset if {
-	authz.decision == {
-		"allow": false,
-		"reasons": ["other_org_dataset: dataset d2 belongs to another organisation; stewards see only datasets of their own organisation (politie)"],
-		"obligations": fixtures.tax_obligations,
-	} with input as view(fixtures.police_steward, [fixtures.police_dataset, fixtures.tax_dataset])
+	authz.decision == fixtures.denied_with(
+		["other_org_dataset: dataset d2 belongs to another organisation; stewards see only datasets of their own organisation (politie)"],
+		fixtures.tax_obligations,
+	) with input as view(fixtures.police_steward, [fixtures.police_dataset, fixtures.tax_dataset])
 }
 
 test_admin_cannot_view_datasets if {

@@ -2,8 +2,12 @@
 # title: Project rules
 # description: >-
 #   Creating and approving lab projects. A project names its purpose and
-#   the legal basis under which the lab processes. Whether each dataset's
-#   own basis allows that purpose is checked when a query runs, not here.
+#   the legal basis under which the lab processes, and records the fields
+#   that basis requires (such as the reference of a secrecy exemption).
+#   Whether each dataset's own basis allows the purpose, and whether the
+#   project records the fields the datasets' bases require, is checked when
+#   a query runs. Approval needs four eyes: nobody approves a project they
+#   requested themselves.
 package sluis.rules.projects
 
 import data.sluis.catalogue
@@ -23,6 +27,17 @@ create contains msg if {
 	msg := sprintf(
 		"unknown_purpose: project %s has purpose %s; the purpose must be one of %s",
 		[lib.label(lib.field(lib.project, "name")), lib.label(lib.field(lib.project, "purpose")), lib.labels(lib.purposes)],
+	)
+}
+
+create contains msg if {
+	basis := lib.project.legal_basis
+	catalogue.exists(basis)
+	some f in catalogue.required_fields(basis)
+	not lib.filled(lib.project, f)
+	msg := sprintf(
+		"missing_project_field: legal basis %s requires project %s to record its %s, which is missing or empty; record the %s on the project and create it again",
+		[basis, lib.label(lib.field(lib.project, "name")), lib.label(f), lib.label(f)],
 	)
 }
 
@@ -48,4 +63,22 @@ owns_a_dataset if {
 	some ds in lib.datasets
 	is_string(ds.org)
 	ds.org == lib.org
+}
+
+# Four eyes: whoever requested the project cannot approve it.
+approve contains msg if {
+	is_string(lib.username)
+	lib.project.requested_by == lib.username
+	msg := sprintf(
+		"self_approval: you (%s) requested project %s yourself, so you cannot approve it (four-eyes principle); another privacy officer or a steward of an organisation whose data it uses must approve it",
+		[lib.label(lib.username), lib.label(lib.field(lib.project, "id"))],
+	)
+}
+
+approve contains "requester_unknown: the request does not say who requested the project, so the four-eyes check cannot be made; the gateway must send project.requested_by" if {
+	not is_string(lib.field(lib.project, "requested_by"))
+}
+
+approve contains "approver_unknown: the request does not say who you are, so the four-eyes check cannot be made; the gateway must send user.username" if {
+	not is_string(lib.username)
 }

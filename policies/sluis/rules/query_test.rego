@@ -81,11 +81,10 @@ test_request_without_today_denied if {
 # Denied: the datasets
 
 test_dataset_outside_project_denied if {
-	authz.decision == {
-		"allow": false,
-		"reasons": ["dataset_not_in_project: dataset d2 is not part of project p1; ask for the project to be extended with it (its steward must approve)"],
-		"obligations": fixtures.tax_obligations,
-	} with input as request({"datasets": [fixtures.police_dataset, object.union(fixtures.tax_dataset, {"in_project": false})]})
+	authz.decision == fixtures.denied_with(
+		["dataset_not_in_project: dataset d2 is not part of project p1; ask for the project to be extended with it (its steward must approve)"],
+		fixtures.tax_obligations,
+	) with input as request({"datasets": [fixtures.police_dataset, object.union(fixtures.tax_dataset, {"in_project": false})]})
 }
 
 # The contract's example: police data under wpg-art22 may not serve an
@@ -97,20 +96,19 @@ test_wpg_art22_for_investigation_denied if {
 }
 
 test_each_dataset_checked_for_purpose if {
-	authz.decision == {
-		"allow": false,
-		"reasons": [
+	authz.decision == fixtures.denied_with(
+		[
 			"purpose_not_allowed: dataset d1 is shared under wpg-art22, which allows the purposes research, statistics but not supervision (purpose binding); use it only in a project with an allowed purpose",
 			"purpose_not_allowed: dataset d2 is shared under awr-43c, which allows the purposes research, statistics but not supervision (purpose binding); use it only in a project with an allowed purpose",
 		],
-		"obligations": fixtures.tax_obligations,
-	} with input as request({"project": {"purpose": "supervision"}})
+		fixtures.tax_obligations,
+	) with input as request({"project": {"purpose": "supervision"}})
 }
 
 test_supervision_allowed_under_avg_6_1e if {
 	general := {"id": "d3", "org": "gemeente", "legal_basis": "avg-6-1e", "in_project": true}
 	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as police_request({
-		"project": {"purpose": "supervision"},
+		"project": {"purpose": "supervision", "approved_orgs": ["gemeente"]},
 		"datasets": [general],
 		"query": {"dataset": "d3"},
 	})
@@ -126,6 +124,100 @@ test_dataset_not_described_denied if {
 	authz.decision == fixtures.denied([
 		"dataset_not_described: the query uses dataset d2, but the gateway did not send its legal basis and project membership; the gateway must describe every dataset a query uses",
 	]) with input as request({"datasets": [fixtures.police_dataset]})
+}
+
+# Denied: required project fields (required_project_fields in the catalogue)
+
+# replace_fields(fields) is the joined police and tax query with the
+# project's fields replaced by fields.
+replace_fields(fields) := replace(fixtures.query_request, "project", replace(fixtures.project, "fields", fields))
+
+missing_exemption := "missing_project_field: legal basis awr-43c requires project p1 to record its exemption_reference, which is missing or empty; record the exemption_reference on the project (the project owner or a privacy officer can add it) and query again"
+
+# The contract: tax data needs the reference of the exemption from fiscal
+# secrecy on the project.
+test_tax_data_needs_exemption_reference if {
+	every fields in [
+		{"exemption_reference": null, "dpia_reference": null},
+		{"exemption_reference": "", "dpia_reference": "DPIA-1"},
+		{"exemption_reference": "   ", "dpia_reference": null},
+		{"exemption_reference": 17, "dpia_reference": null},
+		{},
+		null,
+		"ontheffing-2026-17",
+	] {
+		authz.decision == fixtures.denied_with([missing_exemption], fixtures.tax_obligations) with input as replace_fields(fields)
+	}
+}
+
+test_project_without_fields_object_denied if {
+	authz.decision == fixtures.denied_with([missing_exemption], fixtures.tax_obligations) with input as replace(fixtures.query_request, "project", object.remove(fixtures.project, {"fields"}))
+}
+
+# Police data alone (wpg-art22) requires no field.
+test_police_data_needs_no_project_field if {
+	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as police_request({"project": {"fields": {"exemption_reference": null, "dpia_reference": null}}})
+}
+
+# The project's own legal basis counts too, even when no dataset uses it;
+# each basis is named once, however many datasets use it.
+test_project_basis_required_fields_checked if {
+	authz.decision == fixtures.denied([
+		"missing_project_field: legal basis avg-6-1e requires project p1 to record its dpia_reference, which is missing or empty; record the dpia_reference on the project (the project owner or a privacy officer can add it) and query again",
+	]) with input as police_request({"project": {"legal_basis": "avg-6-1e"}})
+		with data.data.legal_bases["avg-6-1e"].required_project_fields as ["dpia_reference"]
+}
+
+test_every_missing_field_of_every_basis_reported if {
+	reasons := {r | some r in authz.decision.reasons} with input as replace_fields({"exemption_reference": null, "dpia_reference": null})
+		with data.data.legal_bases["wpg-art22"].required_project_fields as ["dpia_reference"]
+	reasons == {
+		missing_exemption,
+		"missing_project_field: legal basis wpg-art22 requires project p1 to record its dpia_reference, which is missing or empty; record the dpia_reference on the project (the project owner or a privacy officer can add it) and query again",
+	}
+}
+
+# A field the catalogue names that the gateway does not know yet is read
+# the same way as the known ones.
+test_unknown_field_keys_count_as_fields if {
+	authz.decision == fixtures.allowed(fixtures.default_obligations) with input as police_request({"project": {"fields": {"ethics_reference": "METC-2026-4"}}})
+		with data.data.legal_bases["wpg-art22"].required_project_fields as ["ethics_reference"]
+}
+
+# Denied: approval by the data owners and a privacy officer
+
+test_owner_not_approved_denied if {
+	authz.decision == fixtures.denied_with(
+		["owner_not_approved: organisation belastingdienst, which owns dataset d2, has not approved project p1; a steward of belastingdienst must approve the project before its data is queried"],
+		fixtures.tax_obligations,
+	) with input as request({"project": {"approved_orgs": ["politie"]}})
+}
+
+test_officer_not_approved_denied if {
+	every approved in [false, null, "true", 1] {
+		authz.decision == fixtures.denied([
+			"owner_not_approved: no privacy officer has approved project p1; a privacy officer must approve the project before any data is queried",
+		]) with input as police_request({"project": {"officer_approved": approved}})
+	}
+}
+
+test_approvals_missing_or_malformed_denied if {
+	every project in [
+		object.remove(fixtures.project, {"approved_orgs", "officer_approved"}),
+		object.union(fixtures.project, {"approved_orgs": "politie"}),
+		object.union(fixtures.project, {"approved_orgs": [["politie"]]}),
+	] {
+		decision := authz.decision with input as replace(fixtures.police_query_request, "project", project)
+		decision.allow == false
+		some reason in decision.reasons
+		startswith(reason, "owner_not_approved: ")
+	}
+}
+
+test_dataset_without_org_not_approved if {
+	authz.decision == fixtures.denied([
+		"owner_not_approved: organisation (missing or malformed), which owns dataset d1, has not approved project p1; a steward of (missing or malformed) must approve the project before its data is queried",
+	]) with input as police_request({"datasets": [object.remove(fixtures.police_dataset, {"org"})]})
 }
 
 # Denied: the query
@@ -183,11 +275,10 @@ test_unknown_column_roles_denied if {
 }
 
 test_join_not_on_entity_denied if {
-	authz.decision == {
-		"allow": false,
-		"reasons": ["join_not_on_entity: the join with dataset d2 is on column postcode, which is not an entity column; join only on a declared entity column so that entities are counted once"],
-		"obligations": fixtures.tax_obligations,
-	} with input as request({"query": {"joins": [{"dataset": "d2", "on": "postcode", "on_role": "quasi_identifier", "on_is_entity": false}]}})
+	authz.decision == fixtures.denied_with(
+		["join_not_on_entity: the join with dataset d2 is on column postcode, which is not an entity column; join only on a declared entity column so that entities are counted once"],
+		fixtures.tax_obligations,
+	) with input as request({"query": {"joins": [{"dataset": "d2", "on": "postcode", "on_role": "quasi_identifier", "on_is_entity": false}]}})
 }
 
 test_analyst_role_needed_for_query if {
@@ -198,9 +289,8 @@ test_analyst_role_needed_for_query if {
 
 # Every violation gives its own reason, not just the first.
 test_all_violations_reported if {
-	authz.decision == {
-		"allow": false,
-		"reasons": [
+	authz.decision == fixtures.denied_with(
+		[
 			"dataset_not_in_project: dataset d2 is not part of project p1; ask for the project to be extended with it (its steward must approve)",
 			"identifier_filter: the query filters on column bsn, which is an identifier and would single out entities; filter on a category, date or measure column instead",
 			"identifier_group_by: the query groups by column person_id, which is an identifier; group by a category, date or quasi-identifier column instead",
@@ -209,8 +299,8 @@ test_all_violations_reported if {
 			"purpose_not_allowed: dataset d1 is shared under wpg-art22, which allows the purposes research, statistics but not investigation (purpose binding); use it only in a project with an allowed purpose",
 			"purpose_not_allowed: dataset d2 is shared under awr-43c, which allows the purposes research, statistics but not investigation (purpose binding); use it only in a project with an allowed purpose",
 		],
-		"obligations": fixtures.tax_obligations,
-	} with input as request({
+		fixtures.tax_obligations,
+	) with input as request({
 		"project": {"is_member": false, "status": "pending", "purpose": "investigation"},
 		"datasets": [fixtures.police_dataset, object.union(fixtures.tax_dataset, {"in_project": false})],
 		"query": {
@@ -222,7 +312,7 @@ test_all_violations_reported if {
 
 # Removing any field the rules depend on denies: missing means deny.
 test_missing_fields_deny if {
-	every key in ["is_member", "status", "expires_at", "purpose"] {
+	every key in ["is_member", "status", "expires_at", "purpose", "approved_orgs", "officer_approved"] {
 		decision := authz.decision with input as replace(fixtures.police_query_request, "project", object.remove(fixtures.project, {key}))
 		decision.allow == false
 	}
@@ -234,6 +324,8 @@ test_missing_fields_deny if {
 		decision := authz.decision with input as object.remove(fixtures.police_query_request, {key})
 		decision.allow == false
 	}
+	decision := authz.decision with input as replace(fixtures.query_request, "project", object.remove(fixtures.project, {"fields"}))
+	decision.allow == false
 }
 
 test_non_object_query_parts_get_reasons if {
