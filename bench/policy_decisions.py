@@ -51,9 +51,10 @@ def _throughput(make_call: object, threads: int, seconds: float = 3.0) -> float:
 
 def run(n: int) -> None:
     document = query_input("analyst", "active", "research", "wpg-art22")
-    with tempfile.TemporaryDirectory(prefix="sluis-bench-opa-") as tmp, OpaProcess(
-        find_opa(), Path(tmp) / "opa.log"
-    ) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="sluis-bench-opa-") as tmp,
+        OpaProcess(find_opa(), Path(tmp) / "opa.log") as url,
+    ):
         PolicyEngine(url).load(shipped_policies())
         path = f"{url}/v1/data/{DECISION_PACKAGE.replace('.', '/')}/{DECISION_RULE}"
 
@@ -88,5 +89,7 @@ def run(n: int) -> None:
     print(f"raw HTTP to OPA:   p50 {_pct(raw_lat, 0.5):.2f} ms, p99 {_pct(raw_lat, 0.99):.2f} ms")
     print(f"gateway decide():  p50 {_pct(gw_lat, 0.5):.2f} ms, p99 {_pct(gw_lat, 0.99):.2f} ms")
     print(f"ratio gateway / raw (p50): {_pct(gw_lat, 0.5) / _pct(raw_lat, 0.5):.2f}x")
-    print(f"throughput, 2 client threads: gateway {gw_tp:,.0f}/s, raw {raw_tp:,.0f}/s "
-          f"(ratio {gw_tp / raw_tp:.2f}x)")
+    print(
+        f"throughput, 2 client threads: gateway {gw_tp:,.0f}/s, raw {raw_tp:,.0f}/s "
+        f"(ratio {gw_tp / raw_tp:.2f}x)"
+    )
