@@ -1,5 +1,4 @@
-"""Latency of a small aggregate through the whole gateway next to raw DuckDB, and the OPA
-decision round trip.
+"""Latency of a small aggregate through the whole gateway next to raw DuckDB.
 
 The gateway path is real: HTTP to uvicorn, token lookup, the policy decision
 from a real OPA child, decryption (cached after the first query), DuckDB,
@@ -30,15 +29,6 @@ import uvicorn
 from gateway.api.app import create_app
 from gateway.audit.log import AuditContext
 from gateway.core.config import Settings
-from gateway.policy.input import (
-    AggregateUse,
-    ColumnUse,
-    DatasetIn,
-    PolicyInput,
-    ProjectIn,
-    QueryShape,
-    UserIn,
-)
 from gateway.services import setup, users
 
 REGIONS = [
@@ -172,35 +162,6 @@ def run(rows: int, repeats: int) -> None:
             con.execute(sql).fetchall()
             raw = _time(lambda: con.execute(sql).fetchall(), repeats)
 
-            decision_input = PolicyInput(
-                action="query",
-                today=date.today(),
-                user=UserIn(username="analyst", role="analyst", org="lab"),
-                project=ProjectIn(
-                    id="p",
-                    name="bench",
-                    purpose="research",
-                    legal_basis="wpg-art22",
-                    status="active",
-                    expires_at=date.today() + timedelta(days=30),
-                    is_member=True,
-                    requested_by="analyst",
-                    dataset_ids=["d"],
-                ),
-                datasets=[
-                    DatasetIn(id="d", org="politie", legal_basis="wpg-art22", in_project=True)
-                ],
-                query=QueryShape(
-                    dataset="d",
-                    joins=[],
-                    group_by=[ColumnUse(column="region", role="category")],
-                    filters=[],
-                    aggregates=[AggregateUse(fn="count", column=None, role=None)],
-                ),
-            )
-            engine = rt.engine()
-            engine.decide(decision_input)
-            opa = _time(lambda: engine.decide(decision_input), max(repeats * 10, 200))
             server.should_exit = True
             thread.join(timeout=10)
 
@@ -215,5 +176,3 @@ def run(rows: int, repeats: int) -> None:
     print(f"API query median:       {ms(api_med)}  (p99 {ms(_percentile(api, 0.99))})")
     print(f"raw DuckDB median:      {ms(raw_med)}  (p99 {ms(_percentile(raw, 0.99))})")
     print(f"ratio API / raw DuckDB: {api_med / raw_med:.2f}x  (overhead {ms(api_med - raw_med)})")
-    p50, p99 = ms(_percentile(opa, 0.5)), ms(_percentile(opa, 0.99))
-    print(f"OPA decision round trip: p50 {p50}, p99 {p99}")

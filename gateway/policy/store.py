@@ -26,7 +26,9 @@ POLICY_SUFFIXES = (".rego", ".json")
 MAX_POLICY_FILE_BYTES = 512 * 1024
 CHECK_TIMEOUT_S = 120
 GUARDRAILS = Path(__file__).with_name("guardrails")
-_FAILED_INVARIANT = re.compile(r"(test_invariant_\w+): (?:FAIL|ERROR)")
+_FAILED_INVARIANT = re.compile(r"(test_invariant_\w+)(?:#\d+)?: (?:FAIL|ERROR)")
+# A policy set may not add to (or shadow) the gateway's guard-rail package.
+_GUARDRAIL_PACKAGE = re.compile(r"^\s*package\s+guardrails(\.|\s|$)", re.MULTILINE)
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]+)*\.(rego|json)$")
 
 
@@ -167,6 +169,11 @@ class PolicyStore:
                 target = staging / relpath
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
+            for rel in policy_files(staging):
+                if rel.endswith(".rego") and _GUARDRAIL_PACKAGE.search(
+                    (staging / rel).read_text("utf-8")
+                ):
+                    raise BadInput(f"{rel}: the package guardrails belongs to the gateway")
             yield staging
         finally:
             shutil.rmtree(staging, ignore_errors=True)

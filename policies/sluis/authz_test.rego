@@ -126,6 +126,18 @@ test_fallback_decision_when_evaluation_fails if {
 	decision.policy_revision == fixtures.revision
 }
 
+# If even the fallback cannot be built, the constant last resort denies.
+test_last_resort_decision_when_the_fallback_fails if {
+	decision := authz.decision with input as {"action": "read_audit", "user": fixtures.officer}
+		with sort as never
+		with object.union as never_union
+	decision.allow == false
+	decision.policy_revision == "unversioned"
+	decision.obligations.review_required == true
+}
+
+never_union(a, b) := a if count(b) < 0
+
 # The fallback still names the revision, so the gateway shows the
 # policy_error reason instead of refusing a foreign answer.
 test_fallback_decision_names_the_loaded_revision if {

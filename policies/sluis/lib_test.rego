@@ -24,6 +24,8 @@ test_field_is_total if {
 test_accessors_are_null_when_missing if {
 	lib.action == null with input as "x"
 	lib.role == null with input as {"user": "anna"}
+	lib.username == null with input as {"user": {}}
+	lib.org == null with input as {}
 	lib.project == {} with input as {"project": "p1"}
 }
 

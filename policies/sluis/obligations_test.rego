@@ -79,3 +79,44 @@ test_broken_defaults_fall_back_to_builtin if {
 	obligations.merged == obligations.builtin_defaults with input as {}
 		with data.data.default_obligations as "oops"
 }
+
+test_missing_defaults_fall_back_to_builtin if {
+	obligations.merged == obligations.builtin_defaults with input as {}
+		with data.data as object.remove(data.data, {"default_obligations"})
+}
+
+test_review_kept_from_a_partial_basis if {
+	bases := {"partial": {"obligations": {"min_entities": 15, "review_required": true}}}
+	obligations.merged == object.union(fixtures.default_obligations, {"min_entities": 15, "review_required": true}) with input as datasets(["partial"])
+		with data.data.legal_bases as bases
+}
+
+# merged takes a fast path (merge the values as they are, then check the
+# result) and falls back to checking each value (careful); both must
+# always agree.
+test_fast_merge_agrees_with_careful if {
+	odd_values := [
+		"50", null, -1, true, false, [20], {"n": 20}, 0, 1000, 2.5,
+	]
+	every key in ["min_entities", "dominance_n", "dominance_k", "p_percent", "rounding_base", "review_required"] {
+		every v in odd_values {
+			bases := {"odd": {"obligations": object.union(merge_bases.strict.obligations, {key: v})}, "loose": merge_bases.loose}
+			request := datasets(["odd", "loose"])
+			fast := obligations.merged with input as request with data.data.legal_bases as bases
+			careful := obligations.careful with input as request with data.data.legal_bases as bases
+			fast == careful
+		}
+	}
+}
+
+test_fast_merge_agrees_with_careful_on_odd_defaults if {
+	every key in ["min_entities", "dominance_k", "review_required"] {
+		every v in ["x", null, -5, 3] {
+			defaults := object.union(fixtures.default_obligations, {key: v})
+			request := datasets(["wpg-art22", "awr-43c"])
+			fast := obligations.merged with input as request with data.data.default_obligations as defaults
+			careful := obligations.careful with input as request with data.data.default_obligations as defaults
+			fast == careful
+		}
+	}
+}

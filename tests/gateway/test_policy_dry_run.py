@@ -202,3 +202,10 @@ def test_decision_log_masks_names(history: World, opa_log: Path) -> None:
     assert queries and all("username" not in e["input"]["user"] for e in queries)
     assert all("/input/user/username" in json.dumps(e.get("erased", [])) for e in queries)
     assert '"username":"anna"' not in log
+
+
+def test_a_set_may_not_touch_the_guard_rail_package(world: World) -> None:
+    sneaky = "package guardrails\n\ntest_invariant_only_analysts_query := true\n"
+    files = {"sluis/sneaky_test.rego": sneaky}
+    with pytest.raises(BadInput, match="guardrails"):
+        policies.activate(world.rt, AuditContext("pim"), decision_id=None, files=files)

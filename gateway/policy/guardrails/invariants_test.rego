@@ -51,13 +51,17 @@ allowed(request) if {
 	d.allow == true
 }
 
-# explain(violations) always holds; it prints what broke an invariant, so
-# the refusal the gateway shows says which request was wrongly decided.
+# explain(violations) always holds; it prints how many requests broke an
+# invariant and the first few, so the refusal the gateway shows says which
+# requests were wrongly decided (without listing hundreds).
 explain(violations) if count(violations) == 0
 
 explain(violations) if {
 	count(violations) > 0
-	print("invariant broken by:", concat("; ", sort(violations)))
+	print(sprintf(
+		"invariant broken by %d request(s), for example: %s",
+		[count(violations), concat("; ", array.slice(sort(violations), 0, 5))],
+	))
 }
 
 # ---------------------------------------------------------------------------

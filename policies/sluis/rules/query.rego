@@ -42,11 +42,13 @@ q := v if {
 # into a set of the items that pass (known_basis, purpose_allowed, ...),
 # and the rule denies each item that is not in that set. (Writing
 # `not x.key in set` instead would be wrong: when x has no such key, OPA
-# skips the whole rule, and the request would not be denied.)
+# skips the whole rule, and the request would not be denied.) Conditions
+# read input.project directly: a comparison with == is false, so its
+# negation true, when the project or the key is missing.
 
 # Reasons to refuse query.
 deny contains msg if {
-	not lib.project.is_member == true
+	not input.project.is_member == true
 	msg := sprintf(
 		"not_member: you are not a member of project %s; ask the project owner to add you",
 		[project_id],
@@ -54,7 +56,7 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	not lib.project.status == "active"
+	not input.project.status == "active"
 	msg := sprintf(
 		"project_not_active: project %s has status %s; a query needs an active project: one approved by a privacy officer and the stewards of its datasets, and not expired or revoked",
 		[project_id, lib.label(lib.field(lib.project, "status"))],
@@ -62,9 +64,9 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	lib.project.status == "active"
+	input.project.status == "active"
 	dates_known
-	input.today > lib.project.expires_at
+	input.today > input.project.expires_at
 	msg := sprintf(
 		"project_expired: project %s expired on %s; ask a privacy officer to extend it",
 		[project_id, lib.project.expires_at],
@@ -126,7 +128,7 @@ deny contains msg if {
 
 # The datasets whose legal basis allows the project's purpose.
 purpose_allowed contains i if {
-	purpose := lib.project.purpose
+	purpose := input.project.purpose
 	is_string(purpose)
 	some i, ds in lib.datasets
 	purposes := data.data.legal_bases[ds.legal_basis].purposes
@@ -179,7 +181,7 @@ deny contains msg if {
 
 # The datasets whose organisation is among the project's approved_orgs.
 owner_approved contains i if {
-	orgs := lib.project.approved_orgs
+	orgs := input.project.approved_orgs
 	is_array(orgs)
 	some i, ds in lib.datasets
 	is_string(ds.org)
@@ -187,7 +189,7 @@ owner_approved contains i if {
 }
 
 deny contains msg if {
-	not lib.project.officer_approved == true
+	not input.project.officer_approved == true
 	msg := sprintf(
 		"owner_not_approved: no privacy officer has approved project %s; a privacy officer must approve the project before any data is queried",
 		[project_id],
