@@ -148,3 +148,15 @@ def test_only_privacy_officers_change_policy(world: World, user: str) -> None:
 def test_empty_and_huge_bodies(world: World) -> None:
     assert put(world, "sluis/x.rego", "   ").status_code == 422
     assert put(world, "sluis/x.rego", "#" * (600 * 1024)).status_code == 413
+
+
+def test_a_catalogue_that_breaks_its_schema_is_refused(world: World) -> None:
+    catalogue = json.loads(world.rt.policy_store.read(CATALOGUE))
+    catalogue["legal_bases"]["wpg-art22"]["obligations"]["min_entities"] = "ten"
+    old = world.rt.policy_store.revision
+    r = put(world, CATALOGUE, json.dumps(catalogue))
+    assert r.status_code == 422, r.text
+    assert "FAIL" in r.json()["detail"]["output"]
+    assert world.rt.policy_store.revision == old
+    syntax = put(world, CATALOGUE, "{ not json")
+    assert syntax.status_code == 422 and world.rt.policy_store.revision == old
