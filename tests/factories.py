@@ -170,3 +170,14 @@ def with_table_row(table: str, basis: str, like: str = "wpg-art22") -> str:
     return table.replace(
         "table := {\n", "table := {\n" + row.replace(f'"{like}"', f'"{basis}"', 1), 1
     )
+
+
+def run_cli(world: World, *args: str) -> Any:
+    """Run `sluis ARGS --data-dir` in-process against the world's data dir and database."""
+    from typer.testing import CliRunner
+
+    from gateway.cli.main import app as cli
+
+    settings = world.rt.settings
+    env = {"SLUIS_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    return CliRunner().invoke(cli, [*args, "--data-dir", str(settings.data_dir)], env=env)

@@ -7,10 +7,8 @@ import random
 
 import pytest
 from sqlalchemy import delete, select, update
-from typer.testing import CliRunner
 
 from gateway.audit.log import verify_session
-from gateway.cli.main import app as cli
 from gateway.models import AuditEntry
 from tests.factories import (
     World,
@@ -19,6 +17,7 @@ from tests.factories import (
     incidents_meta,
     incidents_table,
     parquet_bytes,
+    run_cli,
     upload,
 )
 
@@ -90,14 +89,7 @@ def test_only_privacy_officers_read_the_audit_log(world: World, user: str) -> No
 
 
 def _cli_verify(world: World) -> tuple[int, str]:
-    env = (
-        {"SLUIS_DATABASE_URL": world.rt.settings.database_url}
-        if world.rt.settings.database_url
-        else {}
-    )
-    result = CliRunner().invoke(
-        cli, ["audit", "verify", "--data-dir", str(world.rt.settings.data_dir)], env=env
-    )
+    result = run_cli(world, "audit", "verify")
     return result.exit_code, result.stdout
 
 

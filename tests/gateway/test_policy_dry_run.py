@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from gateway.audit.log import AuditContext
-from gateway.cli.main import app as cli
 from gateway.core.errors import BadInput
 from gateway.services import policies
 from tests.factories import (
@@ -22,6 +20,7 @@ from tests.factories import (
     incidents_meta,
     incidents_table,
     parquet_bytes,
+    run_cli,
     upload,
     with_table_row,
 )
@@ -111,16 +110,7 @@ def test_cli_dry_run(history: World, tmp_path: Path) -> None:
     (proposed / CATALOGUE).write_text(
         catalogue_with(history, lambda b: b.update(purposes=["statistics"]))
     )
-    env = (
-        {"SLUIS_DATABASE_URL": history.rt.settings.database_url}
-        if history.rt.settings.database_url
-        else {}
-    )
-    result = CliRunner().invoke(
-        cli,
-        ["policy", "dry-run", str(proposed), "--data-dir", str(history.rt.settings.data_dir)],
-        env=env,
-    )
+    result = run_cli(history, "policy", "dry-run", str(proposed))
     report = json.loads(result.stdout)
     assert report["flipped"] >= 1
 
@@ -170,16 +160,7 @@ def test_activation_from_a_folder_is_picked_up_by_a_running_gateway(
     content = parquet_bytes(incidents_table(random.Random(1)))
     meta = incidents_meta(name="pilot", legal_basis="wpg-art22-pilot")
     assert upload(world, "steward-politie", content, meta).status_code == 403
-    env = (
-        {"SLUIS_DATABASE_URL": world.rt.settings.database_url}
-        if world.rt.settings.database_url
-        else {}
-    )
-    result = CliRunner().invoke(
-        cli,
-        ["policy", "activate", str(proposed), "--data-dir", str(world.rt.settings.data_dir)],
-        env=env,
-    )
+    result = run_cli(world, "policy", "activate", str(proposed))
     assert result.exit_code == 0, result.output
     revision = result.stdout.strip().splitlines()[-1]
     r = upload(world, "steward-politie", content, meta)  # the gateway reloads before deciding
