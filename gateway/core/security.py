@@ -7,7 +7,6 @@ passwords, when added, use argon2.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 TOKEN_PREFIX = "sluis_"  # noqa: S105 - a marker, not a secret
@@ -19,7 +18,3 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)

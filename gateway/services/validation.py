@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 
 def describe_errors(errors: Sequence[Any], prefix: str = "") -> list[str]:
     out = []
@@ -16,7 +14,3 @@ def describe_errors(errors: Sequence[Any], prefix: str = "") -> list[str]:
         msg = str(err.get("msg", "invalid"))
         out.append(f"{where}: {msg}" if where else msg)
     return out
-
-
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
-    return describe_errors(exc.errors(include_input=False, include_url=False), prefix)
