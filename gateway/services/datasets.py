@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 from typing import Any
 
@@ -155,7 +156,7 @@ class _TableCache:
         self._tables: OrderedDict[str, pa.Table] = OrderedDict()
         self._lock = Lock()
 
-    def get_or_load(self, key: str, load: Any) -> pa.Table:
+    def get_or_load(self, key: str, load: Callable[[], pa.Table]) -> pa.Table:
         with self._lock:
             if key in self._tables:
                 self._tables.move_to_end(key)

@@ -70,19 +70,22 @@ def project_in(rt: Runtime, project: Project, user: User) -> ProjectIn:
         fields=ProjectFields(
             exemption_reference=project.exemption_reference, dpia_reference=project.dpia_reference
         ),
-        approved_orgs=sorted(
-            {
-                pd.dataset.org.name
-                for pd in project.datasets
-                if pd.dataset.org_id in approved_org_ids(project)
-            }
-        ),
+        approved_orgs=owner_approvals(project)[0],
         officer_approved=officer_approved(project),
     )
 
 
 def approved_org_ids(project: Project) -> set[str]:
     return {a.org_id for a in project.approvals if a.org_id}
+
+
+def owner_approvals(project: Project) -> tuple[list[str], list[str]]:
+    """Names of the data-owning organisations that approved, and of those still to approve."""
+    approved_ids = approved_org_ids(project)
+    owners = {pd.dataset.org_id: pd.dataset.org.name for pd in project.datasets}
+    approved = sorted(name for org_id, name in owners.items() if org_id in approved_ids)
+    waiting = sorted(name for org_id, name in owners.items() if org_id not in approved_ids)
+    return approved, waiting
 
 
 def officer_approved(project: Project) -> bool:
@@ -239,7 +242,7 @@ def visible(s: Session, user: User) -> list[Project]:
 
 
 def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:
-    approved_orgs = approved_org_ids(project)
+    approved, waiting = owner_approvals(project)
     return {
         "id": project.id,
         "name": project.name,
@@ -254,19 +257,7 @@ def describe(rt: Runtime, s: Session, project: Project) -> dict[str, Any]:
         "created_by": project.creator.username,
         "approvals": {
             "privacy_officer": officer_approved(project),
-            "organisations": sorted(
-                {
-                    pd.dataset.org.name
-                    for pd in project.datasets
-                    if pd.dataset.org_id in approved_orgs
-                }
-            ),
-            "waiting_for": sorted(
-                {
-                    pd.dataset.org.name
-                    for pd in project.datasets
-                    if pd.dataset.org_id not in approved_orgs
-                }
-            ),
+            "organisations": approved,
+            "waiting_for": waiting,
         },
     }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gateway.core.config import Settings
@@ -68,8 +69,6 @@ class Runtime:
         """A unit of work that may change state (and so append to the audit log)."""
         with _WRITE_LOCK, session_scope(self.db_url) as session:
             if session.get_bind().dialect.name == "postgresql":
-                from sqlalchemy import text
-
                 # Serialise audit appends across processes too.
                 session.execute(text("SELECT pg_advisory_xact_lock(7242011)"))
             yield session
