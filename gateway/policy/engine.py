@@ -1,6 +1,7 @@
 """Asks OPA for decisions and keeps it loaded with the policy set in force.
 
-Decisions go through opa-python-client. Fail closed: an unreachable OPA, an
+Policies and data are pushed with opa-python-client; decisions go over a lean
+keep-alive channel (see :mod:`gateway.policy.transport`). Fail closed: an unreachable OPA, an
 error or an undefined or malformed answer is :class:`DependencyDown` (503),
 never an allow.
 """
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gateway.core.errors import DependencyDown
 from gateway.policy.input import PolicyInput
 from gateway.policy.store import policy_files, revision_of
+from gateway.policy.transport import DecisionChannel, TransportError
 
 DECISION_PACKAGE = "sluis.authz"
 DECISION_RULE = "decision"
@@ -68,6 +70,8 @@ class PolicyEngine:
             timeout=timeout_s,
             retries=1,
         )
+        path = f"/v1/data/{DECISION_PACKAGE.replace('.', '/')}/{DECISION_RULE}"
+        self.channel = DecisionChannel(url, path, timeout_s) if parts.scheme == "http" else None
         self.revision: str | None = None
 
     def load(self, root: Path) -> str:
@@ -139,8 +143,11 @@ class PolicyEngine:
         if self.revision is None:
             raise DependencyDown("no policy set is loaded into OPA; access denied")
         try:
-            answer = self.client.query_rule(document, DECISION_PACKAGE, DECISION_RULE)
-        except (requests.RequestException, ValueError) as exc:
+            if self.channel is not None:
+                answer = self.channel.post(document)
+            else:  # https: the general client handles TLS
+                answer = self.client.query_rule(document, DECISION_PACKAGE, DECISION_RULE)
+        except (requests.RequestException, ValueError, TransportError) as exc:
             raise DependencyDown("the policy engine (OPA) does not answer; access denied") from exc
         result = answer.get("result")
         if not isinstance(result, dict):
@@ -163,4 +170,6 @@ class PolicyEngine:
             ) from exc
 
     def close(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
         self.client.close_connection()
