@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -68,6 +69,20 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class OrganisationKey(Base):
+    """An Ed25519 public key with which an organisation signs drop-folder manifests."""
+
+    __tablename__ = "organisation_keys"
+    __table_args__ = (UniqueConstraint("org_id", "public_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # raw 32 bytes
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the raw key, for humans
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Dataset(Base):
     __tablename__ = "datasets"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
@@ -85,6 +100,9 @@ class Dataset(Base):
     versions: Mapped[list[DatasetVersion]] = relationship(
         order_by="DatasetVersion.version", back_populates="dataset"
     )
+
+    # Set when retention erased the dataset: its keys are gone, its files unlinked.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @property
     def latest(self) -> DatasetVersion:
@@ -104,8 +122,14 @@ class DatasetVersion(Base):
     columns: Mapped[list[Any]] = mapped_column(JSON)
     pii_findings: Mapped[list[Any]] = mapped_column(JSON)
     file_name: Mapped[str] = mapped_column(String(200))
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # None once crypto-erased: without the data key the file cannot be read.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     source_sha256: Mapped[str] = mapped_column(String(64))
+    # Where the data came from (upload, inbox, pull) and rows set aside by validation.
+    source: Mapped[str] = mapped_column(String(16), default="upload")
+    quarantined_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # Which master key wraps the data key (rotation re-wraps and bumps it).
+    key_id: Mapped[str] = mapped_column(String(64), default="")
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -195,6 +219,49 @@ class Review(Base):
     reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboxFile(Base):
+    """A file seen in a drop folder: ingest is idempotent on the file's sha256."""
+
+    __tablename__ = "inbox_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # ingested | rejected
+    reason: Mapped[str] = mapped_column(Text, default="")
+    dataset_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dataset_versions.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReleasedSketch(Base):
+    """Entity-set sketches of one query's released rows, encrypted under the project's key.
+
+    Differencing control compares every new result with these; they never
+    leave the gateway and are unreadable without the master key.
+    """
+
+    __tablename__ = "released_sketches"
+
+    query_id: Mapped[str] = mapped_column(ForeignKey("queries.id"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PrivacySpend(Base):
+    """One charge against a project's differential-privacy budget."""
+
+    __tablename__ = "privacy_spend"
+
+    query_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    epsilon: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
