@@ -1,1 +1,5 @@
-"""Python client for the Sluis API."""
+"""Python client for the Sluis API: query results as pandas DataFrames."""
+
+from sdk.client import SluisAPIError, SluisClient, to_frame
+
+__all__ = ["SluisAPIError", "SluisClient", "to_frame"]

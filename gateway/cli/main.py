@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from gateway.audit.log import AuditContext, verify_session
+from gateway.cli.query_cmd import query
 from gateway.core.config import settings_for
 from gateway.core.errors import SluisError
 from gateway.core.logging import configure
@@ -29,6 +30,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
+app.command()(query)
 
 err = Console(stderr=True)
 DataDir = Annotated[

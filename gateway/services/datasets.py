@@ -176,8 +176,12 @@ def load_table(rt: Runtime, version: DatasetVersion) -> pa.Table:
     """Decrypt one dataset version into memory."""
     aad = f"{version.dataset_id}:{version.version}".encode()
 
+    wrapped = version.wrapped_key
+    if wrapped is None:
+        raise NotFound("this dataset version was erased when its retention date passed")
+
     def load() -> pa.Table:
-        data_key = crypto.unwrap_key(rt.master_key, version.wrapped_key, aad=aad)
+        data_key = crypto.unwrap_key(rt.master_key, wrapped, aad=aad)
         return read_encrypted_parquet(
             rt.settings.datasets_dir / version.file_name, data_key, aad=aad
         )

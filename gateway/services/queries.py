@@ -153,6 +153,7 @@ def body(run_row: QueryRun) -> dict[str, Any]:
         "project_id": run_row.project_id,
         "status": run_row.status,
         "columns": run_row.result["columns"],
+        "group_columns": run_row.result["columns"][: len(run_row.spec.get("group_by", []))],
         "rows": run_row.result["rows"] if released else [],
         "suppressed": run_row.result["suppressed"],
         "decision_id": run_row.decision_id,
@@ -162,6 +163,12 @@ def body(run_row: QueryRun) -> dict[str, Any]:
             "parameters": {"min_entities": run_row.disclosure["parameters"]["min_entities"]},
         },
     }
+
+
+def record_export(rt: Runtime, ctx: AuditContext, project_id: str, query_id: str, fmt: str) -> None:
+    """Audit that a released result left as a file."""
+    with rt.write() as s:
+        append(s, ctx, "query.exported", f"query:{query_id}", details={"format": fmt})
 
 
 def get(rt: Runtime, user: User, project_id: str, query_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -142,6 +143,29 @@ def test_demo_serves_an_active_project_and_stops_its_opa(tmp_path: Path) -> None
         assert body["status"] == "released" and body["suppressed"] > 0
         zeeland = [r for r in body["rows"] if r[0] == "Zeeland" and r[1] == "mensenhandel"]
         assert zeeland == [] or zeeland[0][2:] == [None, None]
+        # The same spec through `sluis query` (the SDK under it), as CSV on stdout.
+        (tmp_path / "spec.json").write_text(json.dumps(spec))
+        cli = subprocess.run(
+            [SLUIS, "query", active[0]["id"], str(tmp_path / "spec.json"), "-o", "csv"],
+            capture_output=True,
+            text=True,
+            env={**env, "SLUIS_URL": url, "SLUIS_TOKEN": tokens["analyst-anna"]},
+            timeout=60,
+        )
+        assert cli.returncode == 0, cli.stderr
+        lines = cli.stdout.splitlines()
+        assert lines[0] == "region,incident_type,count,sum_damage_eur"
+        assert len(lines) == len(body["rows"]) + 1
+        assert "released" in cli.stderr
+        denied = subprocess.run(
+            [SLUIS, "query", active[0]["id"], "-"],
+            input=json.dumps({**spec, "group_by": ["bsn"]}),
+            capture_output=True,
+            text=True,
+            env={**env, "SLUIS_URL": url, "SLUIS_TOKEN": tokens["analyst-anna"]},
+            timeout=60,
+        )
+        assert denied.returncode == 1 and "refused (403)" in denied.stderr
         officer = {"Authorization": f"Bearer {tokens['privacy-pim']}"}
         assert httpx.get(f"{url}/api/v1/audit/verify", headers=officer).json()["ok"] is True
     finally:

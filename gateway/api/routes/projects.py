@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 
 from gateway.api.deps import AuditCtx, CurrentUser, RuntimeDep
 from gateway.core.errors import NotFound
 from gateway.engine.spec import QuerySpec
+from gateway.services import exports
 from gateway.services import projects as service
 from gateway.services import queries as query_service
 
@@ -54,3 +55,32 @@ def run_query(
 @router.get("/{project_id}/queries/{query_id}")
 def get_query(project_id: str, query_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     return query_service.get(rt, user, project_id, query_id)
+
+
+@router.get("/{project_id}/queries/{query_id}/export")
+def export_query(
+    project_id: str,
+    query_id: str,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    ctx: AuditCtx,
+    format: Annotated[str, Query(description="csv, xlsx or parquet")] = "csv",
+) -> Response:
+    """The released result as a file; only released cells, formula-injection safe."""
+    body = query_service.get(rt, user, project_id, query_id)
+    data = exports.export(body, format)
+    query_service.record_export(rt, ctx, project_id, query_id, format)
+    return Response(
+        content=data,
+        media_type=exports.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="sluis-{query_id}.{format}"'},
+    )
+
+
+@router.get("/{project_id}/queries/{query_id}/chart")
+def chart_query(
+    project_id: str, query_id: str, rt: RuntimeDep, user: CurrentUser
+) -> dict[str, Any]:
+    """A Vega-Lite spec of the released result (first aggregate by the first group column)."""
+    body = query_service.get(rt, user, project_id, query_id)
+    return exports.chart(body, len(body["group_columns"]))
