@@ -54,7 +54,7 @@ decision := d if {
 	d := {
 		"allow": allow,
 		"reasons": reasons,
-		"obligations": obligations.merged,
+		"obligations": obligations.in_force,
 		"policy_revision": policy_revision,
 	}
 } else := object.union(policy_error, {"policy_revision": policy_revision})

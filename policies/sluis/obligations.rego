@@ -45,6 +45,21 @@ merged := fast if {
 
 careful := merge(array.concat([defaults], [object.union(defaults, typed(o)) | some o in basis_obligations]))
 
+# The obligations handed to the anonymiser: the merged ones, plus a
+# differential-privacy epsilon when any basis (or the defaults) asks for
+# one. The smallest epsilon is the strictest (most noise); a basis without
+# one does not switch differential privacy off for the others.
+in_force := object.union(merged, dp) if {
+	dp := {"dp_epsilon": min(epsilons)}
+} else := merged
+
+epsilons := {e |
+	some o in array.concat([catalogue_defaults], basis_obligations)
+	e := o.dp_epsilon
+	is_number(e)
+	e > 0
+}
+
 # merge(os) is the strictest value of each obligation over the objects os.
 merge(os) := {
 	"min_entities": max({o.min_entities | some o in os}),

@@ -120,3 +120,29 @@ test_fast_merge_agrees_with_careful_on_odd_defaults if {
 		}
 	}
 }
+
+test_no_epsilon_anywhere_means_no_differential_privacy if {
+	o := obligations.in_force with data.data.legal_bases as {"a": {"obligations": {"dp_epsilon": null}}}
+		with input as {"datasets": [{"legal_basis": "a"}]}
+	not "dp_epsilon" in object.keys(o)
+}
+
+test_smallest_epsilon_wins if {
+	o := obligations.in_force with data.data.legal_bases as {
+		"a": {"obligations": {"dp_epsilon": 1.0}},
+		"b": {"obligations": {"dp_epsilon": 0.5}},
+		"c": {"obligations": {"dp_epsilon": null}},
+	}
+		with input as {"datasets": [{"legal_basis": "a"}, {"legal_basis": "b"}, {"legal_basis": "c"}]}
+	o.dp_epsilon == 0.5
+	o.min_entities >= 10
+}
+
+test_non_positive_or_mistyped_epsilon_is_ignored if {
+	o := obligations.in_force with data.data.legal_bases as {
+		"a": {"obligations": {"dp_epsilon": 0}},
+		"b": {"obligations": {"dp_epsilon": "0.1"}},
+	}
+		with input as {"datasets": [{"legal_basis": "a"}, {"legal_basis": "b"}]}
+	not "dp_epsilon" in object.keys(o)
+}
