@@ -22,6 +22,8 @@ class ReleaseStatus(StrEnum):
     RELEASED = "released"
     HELD_FOR_REVIEW = "held_for_review"
     REJECTED = "rejected"
+    # The output scan found something identifier-like: never released, not reviewable.
+    BLOCKED = "blocked"
 
 
 PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
@@ -37,10 +39,14 @@ RELEASE_TRANSITIONS: dict[ReleaseStatus, frozenset[ReleaseStatus]] = {
     ReleaseStatus.HELD_FOR_REVIEW: frozenset({ReleaseStatus.RELEASED, ReleaseStatus.REJECTED}),
     ReleaseStatus.RELEASED: frozenset(),
     ReleaseStatus.REJECTED: frozenset(),
+    ReleaseStatus.BLOCKED: frozenset(),
 }
 
-# A result starts in one of these: released at once, or held when policy asks for review.
-RELEASE_INITIAL = frozenset({ReleaseStatus.RELEASED, ReleaseStatus.HELD_FOR_REVIEW})
+# A result starts in one of these: released at once, held when policy asks for review,
+# or blocked when the output scan finds an identifier in it.
+RELEASE_INITIAL = frozenset(
+    {ReleaseStatus.RELEASED, ReleaseStatus.HELD_FOR_REVIEW, ReleaseStatus.BLOCKED}
+)
 
 
 def move(table: dict[S, frozenset[S]], current: S, target: S) -> S:

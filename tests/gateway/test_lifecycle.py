@@ -56,7 +56,7 @@ def test_illegal_moves_are_refused(table, states) -> None:  # type: ignore[no-un
 def test_terminal_states_stay_terminal() -> None:
     for s in (ProjectStatus.EXPIRED, ProjectStatus.REVOKED):
         assert PROJECT_TRANSITIONS[s] == frozenset()
-    for r in (ReleaseStatus.RELEASED, ReleaseStatus.REJECTED):
+    for r in (ReleaseStatus.RELEASED, ReleaseStatus.REJECTED, ReleaseStatus.BLOCKED):
         assert RELEASE_TRANSITIONS[r] == frozenset()
 
 
