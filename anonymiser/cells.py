@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["TOTAL", "TOP_CONTRIBUTORS", "AggregateFn", "CellStats", "CellTable", "Total"]
+__all__ = ["TOP_CONTRIBUTORS", "TOTAL", "AggregateFn", "CellStats", "CellTable", "Total"]
 
 # How many of the largest per-entity contributions the engine reports per cell:
 # enough for the (n,k) rule with n up to 10 and for the p% rule (top two).

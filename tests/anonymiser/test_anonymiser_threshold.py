@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anonymiser import AggregateFn, CellStats, CellTable, DisclosureConfig, Status, assess
@@ -37,6 +37,7 @@ def cell_tables(draw: st.DrawFn) -> CellTable:
     return CellTable(("g",), names, tuple((f"k{r}",) for r in range(rows)), tuple(cells))
 
 
+@settings(max_examples=60)
 @given(cell_tables(), st.integers(min_value=1, max_value=50))
 def test_no_released_cell_below_threshold(table: CellTable, threshold: int) -> None:
     result = assess(table, DisclosureConfig(min_entities=threshold))
@@ -47,10 +48,11 @@ def test_no_released_cell_below_threshold(table: CellTable, threshold: int) -> N
         if verdict.status is Status.RELEASED:
             assert cell.entities >= threshold
             assert verdict.rules == ()
-        else:
-            assert cell.entities < threshold
+        if cell.entities < threshold:
+            # Other rules (dominance, order statistics, bad values) may suppress more.
+            assert verdict.status is Status.SUPPRESSED
             assert "min_entities" in verdict.rules
-    assert result.suppressed_count == sum(1 for c in table if c.entities < threshold)
+    assert result.rule_counts()["min_entities"] == sum(1 for c in table if c.entities < threshold)
 
 
 def test_boundary_is_inclusive() -> None:
@@ -66,7 +68,8 @@ def test_boundary_is_inclusive() -> None:
         Status.SUPPRESSED,
         Status.SUPPRESSED,
     ]
-    assert result.rule_counts() == {"min_entities": 2}
+    assert result.rule_counts()["min_entities"] == 2
+    assert sum(result.rule_counts().values()) == 2
 
 
 def test_min_max_of_a_small_group_are_suppressed() -> None:
