@@ -190,14 +190,29 @@ def read_table(source: Source, fmt: FileFormat) -> pa.Table:
     """Read an upload into an Arrow table; column names are stripped of surrounding spaces.
 
     CSV must be UTF-8 (a byte order mark is ignored); its delimiter is sniffed.
-    Raises UnreadableFile when the file cannot be parsed, SchemaError when it has
-    no rows or an empty or duplicate column name, and UnsupportedFormat for
-    XLSX and JSON Lines, which are not supported yet.
+    XLSX and JSON Lines are read through :mod:`connectors.readers` and typed like
+    CSV. Raises UnreadableFile when the file cannot be parsed, and SchemaError
+    when it has no rows or an empty or duplicate column name. This reads the
+    whole file into memory: large uploads go through :mod:`connectors.pipeline`.
     """
     if fmt is FileFormat.CSV:
         table = _read_csv(source)
     elif fmt is FileFormat.PARQUET:
         table = _read_parquet(source)
     else:
-        raise UnsupportedFormat(f"{fmt.value} is not supported yet; upload CSV or Parquet")
+        table = _read_streamed(source, fmt)
     return _check_columns(table)
+
+
+def _read_streamed(source: Source, fmt: FileFormat) -> pa.Table:
+    """XLSX and JSON Lines through the streaming readers, typed like CSV."""
+    from connectors.readers import open_batches  # the readers import this module
+
+    with open_batches(source, fmt) as stream:
+        batches = list(stream.batches)
+        names = stream.names
+    if not batches:
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    table = pa.Table.from_batches(batches)
+    columns = [infer_column(table.column(i), decimal_comma=False) for i in range(len(names))]
+    return pa.Table.from_arrays(columns, names=names)

@@ -9,7 +9,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["infer_column"]
+__all__ = [
+    "DATE_FORMATS",
+    "TEXT_TYPES",
+    "convert_text",
+    "infer_column",
+    "infer_text_type",
+    "parse_dates",
+    "pick_date_format",
+    "text_arrow_type",
+]
 
 _INTEGER = r"^[+-]?(?:0|[1-9][0-9]{0,17})$"
 _FLOAT = r"^[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
@@ -61,3 +70,112 @@ def infer_column(values: pa.ChunkedArray, *, decimal_comma: bool) -> pa.ChunkedA
         if cast is not None:
             return cast
     return values
+
+
+# Streaming: a type is inferred once from a sample, then each batch is converted
+# cell by cell, and cells that do not fit are reported instead of failing the read.
+TEXT_TYPES = ("integer", "float", "decimal_comma", "boolean", "date", "timestamp", "string")
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d")
+_PATTERNS = {
+    "integer": _INTEGER,
+    "float": _FLOAT,
+    "decimal_comma": _DECIMAL_COMMA,
+    "boolean": _BOOLEAN,
+    "date": _DATE,
+    "timestamp": _TIMESTAMP,
+}
+_TARGETS = {
+    "integer": pa.int64(),
+    "float": pa.float64(),
+    "decimal_comma": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "string": pa.string(),
+}
+
+
+def infer_text_type(values: pa.Array | pa.ChunkedArray, *, decimal_comma: bool) -> str:
+    """Name the narrowest of ``TEXT_TYPES`` that every non-empty value fits (as infer_column)."""
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values], type=values.type)
+    typed = infer_column(values, decimal_comma=decimal_comma)
+    if typed.type == pa.string():
+        return "string"
+    for name in ("integer", "boolean", "date", "timestamp"):
+        if typed.type == _TARGETS[name]:
+            return name
+    present = pc.utf8_trim_whitespace(values).drop_null()
+    return "float" if _all_match(present, _FLOAT) else "decimal_comma"
+
+
+def text_arrow_type(text_type: str) -> pa.DataType:
+    """The Arrow type a text column of ``text_type`` is converted to."""
+    return _TARGETS[text_type]
+
+
+def pick_date_format(values: pa.Array | pa.ChunkedArray) -> str | None:
+    """The first of ``DATE_FORMATS`` that parses most sampled values (None if none parses)."""
+    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    best, best_hits = None, 0
+    for fmt in DATE_FORMATS:
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        hits = len(parsed) - parsed.null_count
+        if hits > best_hits:
+            best, best_hits = fmt, hits
+    return best
+
+
+def _present(text: pa.Array) -> pa.Array:
+    return pc.and_(pc.is_valid(text), pc.not_equal(text, ""))
+
+
+def parse_dates(values: pa.Array, fmt: str) -> tuple[pa.Array, pa.Array]:
+    """Parse text as dates in ``fmt``: (date32 array, mask of present values that failed)."""
+    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
+    failed = pc.and_(_present(text), pc.is_null(parsed))
+    return parsed, pc.fill_null(failed, False)
+
+
+def convert_text(values: pa.Array, text_type: str) -> tuple[pa.Array, pa.Array]:
+    """Convert a text array to ``text_type``: (typed array, mask of present values that failed).
+
+    Empty and blank cells become null and never fail.
+    """
+    target = _TARGETS[text_type]
+    trimmed = pc.utf8_trim_whitespace(values)
+    present = pc.fill_null(_present(trimmed), False)
+    if text_type == "string":
+        return values, pc.and_(present, False)
+    source = pc.replace_substring_regex(trimmed, r"^\+", "")
+    if text_type == "boolean":
+        source = pc.utf8_lower(trimmed)
+    elif text_type == "decimal_comma":
+        source = pc.replace_substring(source, ",", ".")
+    if text_type in {"integer", "float", "decimal_comma", "date"}:
+        # Fast path: a batch where every cell casts needs no per-cell pattern.
+        try:
+            converted = source.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            if pa.types.is_floating(target):
+                finite = pc.is_finite(converted)  # Arrow reads "nan" and "inf"; Sluis does not
+                converted = pc.if_else(finite, converted, pa.scalar(None, target))
+            return converted, pc.and_(present, pc.is_null(converted))
+    fits = pc.fill_null(pc.match_substring_regex(trimmed, _PATTERNS[text_type]), False)
+    candidates = pc.if_else(fits, source, pa.scalar(None, pa.string()))
+    try:
+        converted = candidates.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # A pattern fits but the value does not exist (2023-02-30): go cell by cell.
+        cells = []
+        for cell in candidates.to_pylist():
+            try:
+                cells.append(None if cell is None else pa.scalar(cell).cast(target).as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                cells.append(None)
+        converted = pa.array(cells, type=target)
+    failed = pc.and_(present, pc.is_null(converted))
+    return converted, failed

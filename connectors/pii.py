@@ -5,6 +5,7 @@ A finding names a column, a detector and the share of values that matched; never
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ _DATE_TEXT = (
 _DATE_NUMBER = r"^(?:19|20)[0-9]{6}$"
 _NAME_LIKE = r"^\p{L}[\p{L}'\x{2019}.\- ]*$"  # a bounded repeat would compile slowly
 _NAME_MAX_CHARS = 100
+_DOB_MIN_VALUES = 20
+_DOB_FIRST_YEAR = 1900
+_DOB_MIN_SPREAD_YEARS = 15
 
 _NAME_SUFFIXES = ("naam", "name", "namen", "names")
 _NAME_WORDS = frozenset({"voorletters", "initialen", "initials", "tussenvoegsel"})
@@ -150,13 +154,33 @@ def _kvk(sample: _Sample) -> float | None:
     return _regex_share(sample.values, pattern)
 
 
+def _birth_years(sample: _Sample) -> pa.Array:
+    pattern = _DATE_NUMBER if sample.kind == "integer" else _DATE_TEXT
+    dates = sample.values.filter(pc.match_substring_regex(sample.values, pattern))
+    years = pc.struct_field(pc.extract_regex(dates, r"(?P<y>(?:19|20)[0-9]{2})"), [0])
+    result: pa.Array = years.cast(pa.int32())
+    return result
+
+
 def _date_of_birth(sample: _Sample) -> float | None:
     hinted = "geboorte" in sample.compact or "birth" in sample.compact
-    if not (hinted or sample.tokens & {"dob", "gebdat", "gebdatum"}):
+    if hinted or sample.tokens & {"dob", "gebdat", "gebdatum"}:
+        if sample.kind == "temporal":
+            return 1.0
+        pattern = _DATE_NUMBER if sample.kind == "integer" else _DATE_TEXT
+        return _regex_share(sample.values, pattern)
+    # Unhinted: dates in the past spread over decades look like birth dates;
+    # event dates (registrations, payments) span a few years at most.
+    years = _birth_years(sample)
+    if len(years) < _DOB_MIN_VALUES:
         return None
-    if sample.kind == "temporal":
-        return 1.0
-    return _regex_share(sample.values, _DATE_NUMBER if sample.kind == "integer" else _DATE_TEXT)
+    plausible = pc.and_(
+        pc.greater_equal(years, _DOB_FIRST_YEAR), pc.less_equal(years, dt.date.today().year)
+    )
+    quartiles = pc.quantile(years, q=[0.25, 0.75]).to_pylist()
+    if quartiles[1] - quartiles[0] < _DOB_MIN_SPREAD_YEARS:
+        return None
+    return _share(plausible, len(sample.values))
 
 
 @cache

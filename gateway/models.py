@@ -238,6 +238,21 @@ class InboxFile(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class KeyMaterial(Base):
+    """A long-lived secret (such as the pseudonym root key), wrapped by the master key.
+
+    Kept here rather than derived from the master key so that rotating the
+    master key re-wraps it and pseudonyms stay stable across rotations.
+    """
+
+    __tablename__ = "key_material"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ReleasedSketch(Base):
     """Entity-set sketches of one query's released rows, encrypted under the project's key.
 

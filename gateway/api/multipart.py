@@ -1,22 +1,33 @@
-"""Streaming multipart parsing for uploads, into memory only and bounded in size.
+"""Streaming multipart parsing for uploads: form fields into memory, the file into a spool.
 
-Starlette spools large file parts to a temporary file on disk; an upload holds
-raw identifiers, so Sluis keeps it in memory until it is pseudonymised and
-encrypted, and answers 413 as soon as the limit is passed.
+Starlette would spool large file parts to a temporary file in clear; an upload
+holds raw identifiers, so Sluis streams the ``file`` part straight into a sink
+the caller provides (an encrypted spool) and answers 413 as soon as the body
+passes the limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from gateway.core.errors import BadInput, PayloadTooLarge, UnsupportedMedia
+from gateway.ingest import pipeline
 
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_PARTS = 8
+
+
+class Sink(Protocol):
+    """Where a file part's bytes go."""
+
+    def write(self, data: bytes) -> None:
+        """Take the next bytes of the file."""
+        ...
 
 
 @dataclass
@@ -24,16 +35,28 @@ class _Part:
     name: str = ""
     filename: str | None = None
     data: bytearray = field(default_factory=bytearray)
+    sink: Sink | None = None
 
 
 @dataclass
 class Upload:
+    """The form fields, and the file parts by field name: (file name, sink)."""
+
     fields: dict[str, str]
-    files: dict[str, tuple[str, bytes]]
+    files: dict[str, tuple[str, Sink]]
 
 
-async def read_upload(content_type: str, body: AsyncIterator[bytes], max_bytes: int) -> Upload:
-    """Parse a multipart/form-data body; 413 past ``max_bytes``, 415/422 when malformed."""
+async def read_upload(
+    content_type: str,
+    body: AsyncIterator[bytes],
+    max_bytes: int,
+    open_sink: Callable[[str, str], Sink],
+) -> Upload:
+    """Parse a multipart/form-data body; 413 past ``max_bytes``, 415/422 when malformed.
+
+    ``open_sink(field, filename)`` is called once per file part and receives
+    its bytes as they arrive; only one file part is accepted.
+    """
     ctype, params = parse_options_header(content_type)
     if ctype != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMedia("send multipart/form-data with a 'file' part and a 'meta' part")
@@ -58,14 +81,20 @@ async def read_upload(content_type: str, body: AsyncIterator[bytes], max_bytes: 
         part = parts[-1]
         part.name = opts.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in opts:
-            part.filename = opts[b"filename"].decode("utf-8", "replace")
+            if any(p.sink is not None for p in parts):
+                raise BadInput("send exactly one file part, named 'file'")
+            part.filename = pipeline.check_filename(opts[b"filename"].decode("utf-8", "replace"))
+            part.sink = open_sink(part.name, part.filename)
         header.clear()
         names.clear()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         part = parts[-1]
+        if part.sink is not None:
+            part.sink.write(data[start:end])
+            return
         part.data += data[start:end]
-        if part.filename is None and len(part.data) > MAX_FIELD_BYTES:
+        if len(part.data) > MAX_FIELD_BYTES:
             raise PayloadTooLarge(f"form field {part.name} is larger than {MAX_FIELD_BYTES} bytes")
 
     parser = MultipartParser(
@@ -88,6 +117,6 @@ async def read_upload(content_type: str, body: AsyncIterator[bytes], max_bytes: 
         parser.finalize()
     except MultipartParseError as exc:
         raise BadInput("the multipart body is malformed") from exc
-    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if p.filename is None}
-    files = {p.name: (p.filename or "", bytes(p.data)) for p in parts if p.filename is not None}
+    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if p.sink is None}
+    files = {p.name: (p.filename or "", p.sink) for p in parts if p.sink is not None}
     return Upload(fields=fields, files=files)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from gateway.audit.log import AuditContext, verify_session
+from gateway.cli import data_cmds
 from gateway.cli.query_cmd import query
 from gateway.core.config import settings_for
 from gateway.core.errors import SluisError
@@ -19,6 +20,7 @@ from gateway.core.logging import configure
 from gateway.policy.opa_server import find_opa
 from gateway.policy.store import run_checks, shipped_policies
 from gateway.services import setup, users
+from gateway.services.background import gateway_jobs
 from gateway.services.runtime import Runtime
 
 app = typer.Typer(help="Sluis: a privacy-aware data-sharing gateway.", no_args_is_help=True)
@@ -31,6 +33,12 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 app.command()(query)
+app.add_typer(data_cmds.keys_app, name="keys")
+app.add_typer(data_cmds.retention_app, name="retention")
+app.add_typer(data_cmds.inbox_app, name="inbox")
+org_app.command("add-key")(data_cmds.org_add_key)
+app.command()(data_cmds.pull)
+app.add_typer(data_cmds.dataset_app, name="dataset")
 
 err = Console(stderr=True)
 DataDir = Annotated[
@@ -71,7 +79,9 @@ Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 
-def _serve(data_dir: Path | None, host: str, port: int, *, with_demo: bool) -> None:
+def _serve(
+    data_dir: Path | None, host: str, port: int, *, with_demo: bool, inbox: Path | None = None
+) -> None:
     import uvicorn
 
     from gateway.api.app import create_app
@@ -89,15 +99,21 @@ def _serve(data_dir: Path | None, host: str, port: int, *, with_demo: bool) -> N
                 err.print(f"Active lab project: {project_id}; README.md walks through the demo")
             revision = rt.policy_store.revision[:12]
             err.print(f"Sluis on http://{host}:{port}  (policy revision {revision}); Ctrl-C stops")
-            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+            with gateway_jobs(rt, _ctx(), inbox):  # retention and the drop folder
+                uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     except SluisError as exc:
         raise _fail(exc) from exc
 
 
 @app.command()
-def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    data_dir: DataDir = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    inbox: data_cmds.InboxDir = None,
+) -> None:
     """Run the gateway (with its own OPA child unless SLUIS_OPA_URL is set)."""
-    _serve(data_dir, host, port, with_demo=False)
+    _serve(data_dir, host, port, with_demo=False, inbox=inbox)
 
 
 @app.command()

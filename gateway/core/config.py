@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".sluis")
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
 DEFAULT_OPA_TIMEOUT_S = 2.0
+DEFAULT_RETENTION_INTERVAL_S = 3600.0
+DEFAULT_INBOX_INTERVAL_S = 5.0
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, ge=1)
     opa_timeout_s: float = Field(default=DEFAULT_OPA_TIMEOUT_S, gt=0)
     log_json: bool = False
+    # The master key as hex or base64 in the environment, instead of a key file.
+    master_key: SecretStr | None = None
+    # How often `serve` erases datasets past retention (0 turns the schedule off).
+    retention_interval_s: float = Field(default=DEFAULT_RETENTION_INTERVAL_S, ge=0)
+    # A drop folder `serve` watches, and how often it looks.
+    inbox_dir: Path | None = None
+    inbox_interval_s: float = Field(default=DEFAULT_INBOX_INTERVAL_S, gt=0)
 
     @property
     def db_url(self) -> str:

@@ -1,15 +1,19 @@
-"""Run a compiled aggregate on embedded DuckDB over a decrypted-in-memory dataset.
+"""Run a compiled query on embedded DuckDB over decrypted-in-memory datasets.
 
-The dataset's Parquet is decrypted into process memory (an Arrow table) and
+The datasets' Parquet is decrypted into process memory (Arrow tables) and
 registered with an in-memory DuckDB connection: no plaintext touches the disk.
-Only aggregates and per-cell entity counts come back; rows never reach Python.
+Spilling is off too (``temp_directory`` empty): a query that does not fit in
+the memory limit fails instead of writing intermediate rows to a temp file.
+Only per-cell statistics come back; rows never reach Python.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -17,8 +21,23 @@ import pyarrow as pa
 from anonymiser import AggregateFn, CellStats, CellTable
 from gateway.core.errors import BadInput
 from gateway.engine.compile import TABLE, CompiledQuery
+from gateway.engine.sql import Statements
 
-MEMORY_LIMIT = "4GB"
+# Without spilling, the limit must leave room for the per-(group, entity) hash tables: a
+# tight limit (4GB) made a 10M-row query twice as slow. SLUIS_ENGINE_MEMORY overrides it.
+MEMORY_SHARE = 0.6
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: ``SLUIS_ENGINE_MEMORY`` (e.g. ``8GB``), else 60% of the RAM."""
+    configured = os.environ.get("SLUIS_ENGINE_MEMORY")
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, int(total * MEMORY_SHARE) >> 20)}MB"
 
 
 def _plain(value: object) -> object:
@@ -38,7 +57,49 @@ def _database() -> duckdb.DuckDBPyConnection:
     data; cursors share its thread pool while keeping registrations apart.
     External access is off: a query can read only the table it is given.
     """
-    return duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "enable_external_access": False})
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": ""})
+    # After the temp directory: once external access is off, settings touching files are locked.
+    con.execute("SET enable_external_access = false")
+    return con
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_statements(st: Statements, tables: list[pa.Table]) -> dict[str, Any]:
+    """Run every statement of one query; table i is registered as ``t{i}``.
+
+    ``pe`` is materialised as a temporary (in-memory, per-cursor) table when more
+    than one statement reads it, else inlined as a CTE (one scan, one statement).
+    Returns the rows of each statement by name (``cells``, ``order``, ``sketch``)
+    and ``l0``.
+    """
+    con = _database().cursor()
+    try:
+        for i, table in enumerate(tables):
+            con.register(f"t{i}", table)
+        shared = bool(st.order or st.sketch or st.l0)
+        if shared:
+            con.execute(f"CREATE TEMP TABLE pe AS {st.with_base(st.pe, False)}", st.params)
+        if not shared:
+            return {"cells": _fetch(con, st.with_base(st.cells, True), st.params)}
+        out: dict[str, Any] = {"cells": _fetch(con, st.cells, {})}
+        if st.order:
+            out["order"] = _fetch(con, st.with_base(st.order, False), st.params)
+        if st.sketch:
+            out["sketch"] = _fetch(con, st.sketch, {})
+        if st.l0:
+            out["l0"] = _fetch(con, st.l0, {})[0]["l0"]
+        return out
+    except duckdb.ConversionException as exc:
+        raise BadInput("a filter value does not fit its column's type") from exc
+    finally:
+        con.close()
 
 
 def run(compiled: CompiledQuery, table: pa.Table) -> CellTable:

@@ -1,45 +1,73 @@
-"""Dataset upload (through ``connectors``), storage as encrypted Parquet, and visibility."""
+"""Datasets: ingest from any source as a new version, metadata, visibility and lineage.
+
+An ingest either finishes completely (encrypted file in place and one
+database transaction committed) or leaves nothing: everything before the
+commit lives in a locked workspace that a crash leaves for :func:`sweep`.
+"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
-from threading import Lock
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import crypto
-from connectors.errors import IngestError, UnsupportedFormat, UploadTooLarge
-from connectors.ingest import prepare_dataset
 from connectors.pseudonym import Pseudonymiser
-from connectors.schema import parse_meta
-from connectors.store import read_encrypted_parquet, write_encrypted_parquet
+from connectors.spool import EncryptedSpool
 from gateway.audit.log import AuditContext, append
-from gateway.core.errors import BadInput, NotFound, PayloadTooLarge, UnsupportedMedia
-from gateway.models import Dataset, DatasetVersion, User
+from gateway.core.errors import BadInput, Conflict, NotFound
+from gateway.ingest import pipeline, workspace
+from gateway.models import Dataset, DatasetVersion, QueryRun, User, new_id
 from gateway.policy.input import DatasetIn, PolicyInput, UserIn
+from gateway.services import keys
 from gateway.services.decisions import decide
 from gateway.services.runtime import Runtime
+from gateway.services.tables import load_table
 
-PSEUDONYM_KEY_PURPOSE = "sluis/pseudonym/v1"
-_CACHE_SIZE = 4
+__all__ = [
+    "SOURCES",
+    "describe",
+    "get",
+    "ingest",
+    "load_table",
+    "sweep",
+    "upload",
+    "user_in",
+    "version_of",
+    "versions",
+    "visible",
+]
+
+SOURCES = ("upload", "inbox", "pull")
 
 
 def user_in(user: User) -> UserIn:
+    """The policy's view of a user."""
     return UserIn(username=user.username, role=user.role, org=user.org.name)
 
 
-def upload(
-    rt: Runtime, ctx: AuditContext, user: User, content: bytes, filename: str, meta_raw: str
+def ingest(
+    rt: Runtime,
+    ctx: AuditContext,
+    user: User,
+    spool: EncryptedSpool,
+    filename: str,
+    meta_raw: str | bytes,
+    *,
+    source: str,
+    space: workspace.Workspace,
 ) -> dict[str, Any]:
-    """Validate, pseudonymise, encrypt and store one upload; nothing is left behind on failure."""
-    try:
-        meta = parse_meta(meta_raw)
-    except IngestError as exc:
-        raise BadInput(str(exc)) from exc
+    """Validate, pseudonymise, encrypt and store a spooled source as the next version.
+
+    A dataset of the same name from the same organisation gets a new version;
+    otherwise a new dataset is made. Raises a SluisError and stores nothing on
+    any refusal.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source}")
+    meta, options = pipeline.parse_request(meta_raw)
     policy_input = PolicyInput(
         action="upload_dataset",
         today=rt.today(),
@@ -49,47 +77,52 @@ def upload(
         ],
     )
     decision = decide(rt, ctx, policy_input, f"dataset:{meta.name}")
-    pseudonymiser = Pseudonymiser(crypto.derive_key(rt.master_key, PSEUDONYM_KEY_PURPOSE))
-    try:
-        prepared = prepare_dataset(content, filename, meta, pseudonymiser)
-    except UnsupportedFormat as exc:
-        raise UnsupportedMedia(str(exc)) from exc
-    except UploadTooLarge as exc:
-        raise PayloadTooLarge(str(exc)) from exc
-    except IngestError as exc:
-        raise BadInput(str(exc)) from exc
+    with rt.read() as s:
+        existing = _by_name(s, user.org_id, meta.name)
+        dataset_id = existing.id if existing else new_id()
+        number = existing.versions[-1].version + 1 if existing and existing.versions else 1
+    master = rt.master_key
+    aad = keys.version_aad(dataset_id, number)
+    staged = space.file("data.parquet.enc")
+    prepared = pipeline.run(
+        spool,
+        filename,
+        meta,
+        options,
+        pseudonymiser=Pseudonymiser(keys.pseudonym_root(rt)),
+        master_key=master,
+        out_path=staged,
+        aad=aad,
+    )
 
+    file_name = f"{dataset_id}/v{number}.parquet.enc"
+    final = rt.settings.datasets_dir / file_name
     with rt.write() as s:
-        dataset = s.scalars(
-            select(Dataset).where(Dataset.org_id == user.org_id, Dataset.name == meta.name)
-        ).first()
+        dataset = _by_name(s, user.org_id, meta.name)
+        latest = dataset.versions[-1].version if dataset and dataset.versions else 0
+        if (dataset.id if dataset else dataset_id) != dataset_id or latest + 1 != number:
+            raise Conflict(f"another version of dataset {meta.name} was stored meanwhile; retry")
         if dataset is None:
-            dataset = Dataset(name=meta.name, org_id=user.org_id, created_by=user.id)
+            dataset = Dataset(id=dataset_id, name=meta.name, org_id=user.org_id, created_by=user.id)
             s.add(dataset)
         dataset.legal_basis = meta.legal_basis
         dataset.entity_columns = list(meta.entity_columns)
         dataset.retention_until = meta.retention_until
+        dataset.erased_at = None  # a new version after erasure starts a new retention period
         s.flush()
-        number = (dataset.versions[-1].version + 1) if dataset.versions else 1
-        data_key = crypto.generate_data_key()
-        aad = f"{dataset.id}:{number}".encode()
-        file_name = f"{dataset.id}/v{number}.parquet.enc"
-        path = rt.settings.datasets_dir / file_name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        wrapped, wrapped_by = keys.rewrap_if_rotated(rt, s, prepared.wrapped_key, master, aad)
         version = DatasetVersion(
             dataset_id=dataset.id,
             version=number,
             rows=prepared.rows,
-            columns=[
-                {"name": c.name, "type": c.type, "role": str(c.role)} for c in prepared.columns
-            ],
-            pii_findings=[
-                {"column": f.column, "detector": f.detector, "share": round(f.share, 4)}
-                for f in prepared.findings
-            ],
+            columns=prepared.columns,
+            pii_findings=prepared.findings,
             file_name=file_name,
-            wrapped_key=crypto.wrap_key(rt.master_key, data_key, aad=aad),
+            wrapped_key=wrapped,
+            key_id=wrapped_by,
             source_sha256=prepared.source_sha256,
+            source=source,
+            quarantined_rows=prepared.quarantined_rows,
             created_by=user.id,
         )
         s.add(version)
@@ -101,16 +134,54 @@ def upload(
             f"dataset:{dataset.id}",
             decision_id=decision.decision_id,
             policy_revision=decision.policy_revision,
-            details={"version": number, "rows": prepared.rows, "sha256": prepared.source_sha256},
+            details={
+                "version": number,
+                "rows": prepared.rows,
+                "sha256": prepared.source_sha256,
+                "source": source,
+                "quarantined_rows": version.quarantined_rows,
+            },
         )
         try:
-            write_encrypted_parquet(prepared.table, path, data_key, aad=aad)
-            s.commit()  # the file exists only if this commit succeeds
+            space.publish(staged, final)
+            s.commit()  # the file counts only once this commit succeeds
         except BaseException:
-            path.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
             raise
         s.refresh(dataset)
-        return describe(dataset)
+        body = describe(dataset)
+        body["version_id"] = version.id
+    body["quarantine"] = prepared.quarantine
+    body["formula_cells"] = prepared.formula_cells
+    return body
+
+
+def upload(
+    rt: Runtime, ctx: AuditContext, user: User, content: bytes, filename: str, meta_raw: str
+) -> dict[str, Any]:
+    """Ingest an upload held in memory (the demo seed and scripts); see :func:`ingest`."""
+    with workspace.workspace(rt.settings.tmp_dir) as space, EncryptedSpool(space.path) as spool:
+        spool.write(content)
+        spool.finish()
+        return ingest(rt, ctx, user, spool, filename, meta_raw, source="upload", space=space)
+
+
+def _by_name(s: Session, org_id: str, name: str) -> Dataset | None:
+    return s.scalars(select(Dataset).where(Dataset.org_id == org_id, Dataset.name == name)).first()
+
+
+def sweep(rt: Runtime) -> list[Path]:
+    """Remove what crashed ingests left behind (workspaces, uncommitted final files)."""
+
+    def committed(final: Path) -> bool:
+        name = final.relative_to(rt.settings.datasets_dir).as_posix()
+        with rt.read() as s:
+            return (
+                s.scalars(select(DatasetVersion).where(DatasetVersion.file_name == name)).first()
+                is not None
+            )
+
+    return workspace.sweep(rt.settings.tmp_dir, committed)
 
 
 def describe(dataset: Dataset) -> dict[str, Any]:
@@ -127,13 +198,18 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "rows": v.rows,
         "columns": v.columns,
         "pii_findings": v.pii_findings,
+        "source": v.source,
+        "quarantined_rows": v.quarantined_rows,
         "created_at": v.created_at.isoformat(),
     }
 
 
 def visible(s: Session, user: User) -> list[Dataset]:
-    """Stewards see their own organisation's datasets; admins none; others all metadata."""
-    query = select(Dataset).order_by(Dataset.created_at)
+    """Stewards see their own organisation's datasets; admins none; others all metadata.
+
+    Erased datasets are hidden: their data is gone, only the audit log remembers them.
+    """
+    query = select(Dataset).where(Dataset.erased_at.is_(None)).order_by(Dataset.created_at)
     if user.role == "admin":
         return []
     if user.role == "steward":
@@ -142,48 +218,63 @@ def visible(s: Session, user: User) -> list[Dataset]:
 
 
 def get(s: Session, dataset_id: str) -> Dataset:
+    """A dataset that can still be queried; NotFound when unknown or erased."""
     dataset = s.get(Dataset, dataset_id)
     if dataset is None or not dataset.versions:
         raise NotFound(f"no dataset {dataset_id}")
+    if dataset.erased_at is not None:
+        raise NotFound(
+            f"dataset {dataset_id} was erased on {dataset.erased_at.date().isoformat()} "
+            "when its retention period ended"
+        )
     return dataset
 
 
-class _TableCache:
-    """Recently used decrypted datasets, kept in memory only (never on disk)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._tables: OrderedDict[str, pa.Table] = OrderedDict()
-        self._lock = Lock()
-
-    def get_or_load(self, key: str, load: Callable[[], pa.Table]) -> pa.Table:
-        with self._lock:
-            if key in self._tables:
-                self._tables.move_to_end(key)
-                return self._tables[key]
-        table = load()
-        with self._lock:
-            self._tables[key] = table
-            while len(self._tables) > self.size:
-                self._tables.popitem(last=False)
-        return table
+def version_of(dataset: Dataset, number: int | None) -> DatasetVersion:
+    """The named version of a dataset, else its latest; NotFound if unknown or erased."""
+    if number is None:
+        version = dataset.latest
+    else:
+        found = [v for v in dataset.versions if v.version == number]
+        if not found:
+            raise BadInput(f"dataset {dataset.id} has no version {number}")
+        version = found[0]
+    if version.wrapped_key is None:
+        raise NotFound(f"version {version.version} of dataset {dataset.id} was erased")
+    return version
 
 
-_cache = _TableCache(_CACHE_SIZE)
-
-
-def load_table(rt: Runtime, version: DatasetVersion) -> pa.Table:
-    """Decrypt one dataset version into memory."""
-    aad = f"{version.dataset_id}:{version.version}".encode()
-
-    wrapped = version.wrapped_key
-    if wrapped is None:
-        raise NotFound("this dataset version was erased when its retention date passed")
-
-    def load() -> pa.Table:
-        data_key = crypto.unwrap_key(rt.master_key, wrapped, aad=aad)
-        return read_encrypted_parquet(
-            rt.settings.datasets_dir / version.file_name, data_key, aad=aad
+def versions(s: Session, user: User, dataset_id: str) -> list[dict[str, Any]]:
+    """Every version with its lineage and the queries that used it (ids and counts only)."""
+    dataset = next((d for d in visible(s, user) if d.id == dataset_id), None)
+    if dataset is None:
+        raise NotFound(f"no dataset {dataset_id}")
+    used: dict[int, list[QueryRun]] = defaultdict(list)
+    for run in s.scalars(select(QueryRun).order_by(QueryRun.created_at)):
+        number = (run.dataset_versions or {}).get(dataset_id)
+        if number is not None:
+            used[int(number)].append(run)
+    names = {u.id: u.username for u in s.scalars(select(User))}
+    out = []
+    for v in dataset.versions:
+        runs = used.get(v.version, [])
+        out.append(
+            {
+                "version": v.version,
+                "created_at": v.created_at.isoformat(),
+                "created_by": names.get(v.created_by, v.created_by),
+                "source": v.source,
+                "source_sha256": v.source_sha256,
+                "rows": v.rows,
+                "quarantined_rows": v.quarantined_rows,
+                "columns": v.columns,
+                "erased": v.wrapped_key is None,
+                "used_by": {
+                    "queries": len(runs),
+                    "query_ids": [r.id for r in runs],
+                    "projects": sorted({r.project_id for r in runs}),
+                    "users": sorted({names.get(r.user_id, r.user_id) for r in runs}),
+                },
+            }
         )
-
-    return _cache.get_or_load(f"{rt.settings.datasets_dir}:{version.id}", load)
+    return out

@@ -98,7 +98,7 @@ def chart(body: dict[str, Any], group_count: int) -> dict[str, Any]:
         for row in rows
         if row[group_count] is not None
     ]
-    base = alt.Chart(alt.InlineData(values=records)).mark_bar()
+    base = alt.Chart().mark_bar()
     encoding: dict[str, Any] = {
         "x": alt.X(f"{_field(x)}:N", title=x),
         "y": alt.Y(f"{_field(measure)}:Q", title=measure),
@@ -110,6 +110,8 @@ def chart(body: dict[str, Any], group_count: int) -> dict[str, Any]:
     if group_count >= 2:
         encoding["color"] = alt.Color(f"{_field(columns[1])}:N", title=columns[1])
     spec: dict[str, Any] = base.encode(**encoding).properties(title=measure).to_dict()
+    # Inline values, not Altair's named datasets: one self-contained spec for the UI.
+    spec["data"] = {"values": records}
     return spec
 
 

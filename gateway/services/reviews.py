@@ -45,7 +45,7 @@ def pending(rt: Runtime, ctx: AuditContext, user: User) -> list[dict[str, Any]]:
                 "requested_by": q.requester.username,
                 "held_rows": q.result["rows"],
                 "spec": q.spec,
-                "disclosure_report": q.disclosure,
+                "disclosure_report": q.disclosure.get("reviewer", q.disclosure),
                 "approvals": sum(1 for r in q.reviews if r.decision == "approve"),
                 "approvals_needed": APPROVALS_NEEDED,
             }

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.core.config import Settings
 from gateway.core.db import session_scope
 from gateway.core.errors import DependencyDown
-from gateway.core.keys import load_master_key
+from gateway.core.keys import provider_for
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.store import PolicyStore
 
@@ -34,9 +34,10 @@ class Runtime:
     def db_url(self) -> str:
         return self.settings.db_url
 
-    @cached_property
+    @property
     def master_key(self) -> bytes:
-        return load_master_key(self.settings.key_file)
+        """Read afresh each time, so `sluis keys rotate` in another process applies at once."""
+        return provider_for(self.settings).load()
 
     @cached_property
     def policy_store(self) -> PolicyStore:

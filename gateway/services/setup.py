@@ -11,6 +11,7 @@ from gateway.core.db import upgrade
 from gateway.core.keys import create_master_key
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.opa_server import OpaProcess, find_opa
+from gateway.services.recovery import recover
 from gateway.services.runtime import Runtime
 
 
@@ -32,6 +33,7 @@ def init(settings: Settings) -> list[str]:
         created.append(str(settings.key_file))
     upgrade(settings.db_url)
     Runtime(settings).policy_store.install()
+    recover(settings)  # a crashed ingest or key rotation leaves nothing half-done
     return created
 
 

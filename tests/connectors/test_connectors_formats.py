@@ -121,7 +121,14 @@ def test_broken_parquet(write_file: WriteFile) -> None:
         read_table(write_file("a.parquet", b"PAR1 111222333 PAR1"), FileFormat.PARQUET)
 
 
-@pytest.mark.parametrize("fmt", [FileFormat.XLSX, FileFormat.JSONL])
-def test_xlsx_and_jsonl_not_yet(write_file: WriteFile, fmt: FileFormat) -> None:
-    with pytest.raises(UnsupportedFormat, match="not supported yet; upload CSV or Parquet"):
-        read_table(write_file("a", b"{}"), fmt)
+def test_jsonl_through_read_table(write_file: WriteFile) -> None:
+    table = read_table(
+        write_file("a", b'{"n": 1, "s": "x"}\n{"n": 2, "s": "y"}\n'), FileFormat.JSONL
+    )
+    assert table.column("n").to_pylist() == [1, 2]
+    assert table.column("s").to_pylist() == ["x", "y"]
+
+
+def test_jsonl_with_no_rows(write_file: WriteFile) -> None:
+    with pytest.raises(SchemaError):
+        read_table(write_file("a", b"{}"), FileFormat.JSONL)

@@ -8,7 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.crypto import generate_data_key
-from connectors.errors import IdentifierFound, IngestError, SchemaError, UnsupportedFormat
+from connectors.errors import (
+    IdentifierFound,
+    SchemaError,
+    UnreadableFile,
+    UnsupportedFormat,
+)
 from connectors.ingest import prepare_dataset
 from connectors.pii import PiiFinding
 from connectors.pseudonym import Pseudonymiser
@@ -141,9 +146,9 @@ def test_unparseable_date_names_column_not_value(
 def test_unsupported_upload(
     write_file: WriteFile, make_meta: MakeMeta, pseudonymiser: Pseudonymiser
 ) -> None:
-    with pytest.raises(UnsupportedFormat):
+    with pytest.raises(UnreadableFile):  # XLSX is read now; a broken one is refused
         prepare_dataset(write_file("u", b"PK\x03\x04rest"), "a.xlsx", make_meta(), pseudonymiser)
-    with pytest.raises(IngestError):
+    with pytest.raises(UnsupportedFormat):
         prepare_dataset(write_file("u", b"\x00\x01"), "a.exe", make_meta(), pseudonymiser)
 
 

@@ -137,3 +137,26 @@ def test_large_column_is_fast_enough() -> None:
     rng = random.Random(7)
     values = [f"{rng.randrange(10**9):09d}" for _ in range(200_000)]
     assert detect_identifiers(pa.table({"x": values})) == []
+
+
+def test_unnamed_birth_dates_are_found_by_their_spread() -> None:
+    rng = random.Random(3)
+    births = [
+        dt.date(rng.randint(1935, 2015), rng.randint(1, 12), rng.randint(1, 28)) for _ in range(200)
+    ]
+    assert "date_of_birth" in detectors(births, "d")
+    assert "date_of_birth" in detectors([d.strftime("%d-%m-%Y") for d in births], "d")
+    events = [dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 700)) for _ in range(200)]
+    assert "date_of_birth" not in detectors(events, "d")
+    assert "date_of_birth" not in detectors(births[:10], "d")  # too few values to judge spread
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Bram", "Lotte", "Femke", "Daan", "Sven"],
+        ["De Jong", "van der Meer", "Jansen", "Bakker", "Visser"],
+    ],
+)
+def test_shipped_name_list_flags_unnamed_columns(values: list[str]) -> None:
+    assert "name" in detectors(values, "x")

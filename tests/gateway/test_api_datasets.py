@@ -64,8 +64,8 @@ def test_reupload_makes_a_new_version(world: World) -> None:
 @pytest.mark.parametrize(
     ("filename", "content", "status"),
     [
-        ("data.xlsx", b"PK\x03\x04rest-of-zip", 415),
-        ("data.jsonl", b'{"a": 1}\n', 415),
+        ("data.xlsx", b"PK\x03\x04rest-of-zip", 422),  # XLSX is read now: a broken zip
+        ("data.jsonl", b'{"a": 1}\n', 422),  # JSON Lines too: the declared columns are missing
         ("data.exe", b"MZ\x90\x00", 415),
         ("data.parquet", b"PAR1 this is not parquet", 422),
         ("data.csv", b"", 422),

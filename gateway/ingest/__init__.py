@@ -1,0 +1,1 @@
+"""Gateway-side plumbing around ``connectors``: ingest workspaces and the pipeline adapter."""
