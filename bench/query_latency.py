@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import socket
 import statistics
 import tempfile
@@ -22,7 +21,9 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import uvicorn
 
@@ -48,15 +49,17 @@ REGIONS = [
 
 
 def _table(rows: int) -> pa.Table:
-    rng = random.Random(42)
+    """About three rows per person, twelve regions, a float amount (vectorised: 10M rows in s)."""
+    rng = np.random.default_rng(42)
     people = max(rows // 3, 1)
-    return pa.table(
-        {
-            "person": [f"p{rng.randrange(people):09d}" for _ in range(rows)],
-            "region": [rng.choice(REGIONS) for _ in range(rows)],
-            "amount": [rng.random() * 1000 for _ in range(rows)],
-        }
+    ids = rng.integers(0, people, rows)
+    person = pc.binary_join_element_wise(
+        "p", pc.utf8_lpad(pa.array(ids).cast(pa.string()), 9, "0"), ""
     )
+    region = pa.DictionaryArray.from_arrays(
+        pa.array(rng.integers(0, len(REGIONS), rows), pa.int32()), pa.array(REGIONS)
+    ).cast(pa.string())
+    return pa.table({"person": person, "region": region, "amount": rng.random(rows) * 1000})
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -155,8 +158,7 @@ def run(rows: int, repeats: int) -> None:
             con = duckdb.connect()
             con.register("t", table)
             sql = (
-                "SELECT region, COUNT(DISTINCT person), COUNT(DISTINCT person), SUM(amount), "
-                "COUNT(DISTINCT CASE WHEN amount IS NOT NULL THEN person END) "
+                "SELECT region, COUNT(DISTINCT person), SUM(amount) "
                 "FROM t GROUP BY region ORDER BY region"
             )
             con.execute(sql).fetchall()

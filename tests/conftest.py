@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from gateway.api.app import create_app
 from gateway.core.config import Settings
+from gateway.core.db import get_engine
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.opa_server import OpaProcess, find_opa
 from gateway.services import setup
@@ -78,6 +79,9 @@ def rt(settings: Settings, opa_url: str) -> Iterator[Runtime]:
     engine.load(runtime.policy_store.current)
     yield runtime
     engine.close()
+    if settings.database_url:
+        # Each test has its own database; close its pool so connections do not pile up.
+        get_engine(settings.database_url).dispose()
 
 
 @pytest.fixture

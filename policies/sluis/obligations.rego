@@ -50,8 +50,20 @@ careful := merge(array.concat([defaults], [object.union(defaults, typed(o)) | so
 # one. The smallest epsilon is the strictest (most noise); a basis without
 # one does not switch differential privacy off for the others.
 in_force := object.union(merged, dp) if {
-	dp := {"dp_epsilon": min(epsilons)}
+	dp := object.union({"dp_epsilon": min(epsilons)}, budget)
 } else := merged
+
+# The project's total budget: the smallest any basis sets.
+budget := {"dp_budget": min(budgets)} if {
+	count(budgets) > 0
+} else := {}
+
+budgets := {b |
+	some o in array.concat([catalogue_defaults], basis_obligations)
+	b := o.dp_budget
+	is_number(b)
+	b > 0
+}
 
 epsilons := {e |
 	some o in array.concat([catalogue_defaults], basis_obligations)

@@ -136,6 +136,16 @@ test_smallest_epsilon_wins if {
 		with input as {"datasets": [{"legal_basis": "a"}, {"legal_basis": "b"}, {"legal_basis": "c"}]}
 	o.dp_epsilon == 0.5
 	o.min_entities >= 10
+	not "dp_budget" in object.keys(o)
+}
+
+test_smallest_budget_wins if {
+	o := obligations.in_force with data.data.legal_bases as {
+		"a": {"obligations": {"dp_epsilon": 1.0, "dp_budget": 5}},
+		"b": {"obligations": {"dp_epsilon": 0.5, "dp_budget": 3}},
+	}
+		with input as {"datasets": [{"legal_basis": "a"}, {"legal_basis": "b"}]}
+	o.dp_budget == 3
 }
 
 test_non_positive_or_mistyped_epsilon_is_ignored if {

@@ -70,7 +70,7 @@ def attacker_interval(
     h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     # A box far beyond any test value keeps every LP bounded; reaching it means unbounded.
-    big = 1e6
+    big = 1e3 * (1.0 + max((abs(v) for v, _ in nodes.values()), default=0.0))
     for k in keys:
         value, known = nodes[k]
         lo = value if known else (0.0 if nonnegative else -big)
@@ -99,6 +99,13 @@ def attacker_interval(
         h.changeObjectiveSense(sense)
         h.run()
         status = h.getModelStatus()
+        for option, value in (("presolve", "off"), ("solver", "ipm")):
+            if status == highspy.HighsModelStatus.kOptimal:
+                break
+            # Numerical trouble on a wide box: ask again another way.
+            h.setOptionValue(option, value)
+            h.run()
+            status = h.getModelStatus()
         assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
         x = float(h.getSolution().col_value[target])
         bounds.append(-inf if x <= -big / 2 else inf if x >= big / 2 else x)

@@ -191,3 +191,33 @@ def test_counts_and_sums_are_protected_separately() -> None:
     result = protect(table, frozenset({(0, "n")}), CONFIG)
     assert result.passed
     assert {c[1] for c in result.complementary} == {"n"}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.floats(0.1, 1e6, allow_subnormal=False), min_size=9, max_size=9), st.data())
+def test_float_sums_with_rounded_margins(values: list[float], data: st.DataObject) -> None:
+    # Margins of float sums carry rounding error: the audit must neither fail on it
+    # (an infeasible LP) nor count on it.
+    table = table_with_margins(np.array(values).reshape(3, 3), fn=AggregateFn.SUM)
+    picks = data.draw(st.lists(st.integers(0, len(table) - 1), min_size=1, max_size=2))
+    primary = frozenset((i, "v") for i in picks)
+    result = protect(table, primary, CONFIG)
+    assert result.passed
+    by_key = {c.key: c for c in table}
+    for cell in primary:
+        v = float(by_key[cell].value or 0)
+        p = protection_range(v, AggregateFn.SUM, CONFIG)
+        lo, hi = attacker_interval(table, set(result.suppressed), cell)
+        assert hi >= v + p - 1e-6 * (1 + v)
+        assert lo <= max(v - p, 0.0) + 1e-6 * (1 + v)
+
+
+@pytest.mark.parametrize("shape", [(12, 12), (6, 6, 6)])
+def test_realistic_table_passes_an_independent_audit(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(7)
+    interior = 1 + rng.poisson(rng.lognormal(2.5, 0.8, shape))
+    table = table_with_margins(interior)
+    cfg = DisclosureConfig(min_entities=10, protection_percent=10.0)
+    primary = frozenset(c.key for c in table if c.entities < cfg.min_entities)
+    assert len(primary) >= 10
+    _check_protected(table, primary, cfg)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
 SLUIS = str(Path(sys.executable).parent / "sluis")
 
 
@@ -166,6 +167,16 @@ def test_demo_serves_an_active_project_and_stops_its_opa(tmp_path: Path) -> None
             timeout=60,
         )
         assert denied.returncode == 1 and "refused (403)" in denied.stderr
+        # The lab-style example in examples/ runs against the demo as shipped.
+        example = subprocess.run(
+            [str(Path(SLUIS).parent / "python"), str(REPO / "examples" / "cash_flow_risk.py")],
+            capture_output=True,
+            text=True,
+            env={**env, "SLUIS_URL": url, "SLUIS_TOKEN": tokens["analyst-anna"]},
+            timeout=120,
+        )
+        assert example.returncode == 0, example.stderr
+        assert "policy revision" in example.stdout and "status" in example.stdout
         officer = {"Authorization": f"Bearer {tokens['privacy-pim']}"}
         assert httpx.get(f"{url}/api/v1/audit/verify", headers=officer).json()["ok"] is True
     finally:

@@ -84,3 +84,11 @@ def chart_query(
     """A Vega-Lite spec of the released result (first aggregate by the first group column)."""
     body = query_service.get(rt, user, project_id, query_id)
     return exports.chart(body, len(body["group_columns"]))
+
+
+@router.get("/{project_id}/queries/{query_id}/disclosure")
+def disclosure_report(
+    project_id: str, query_id: str, rt: RuntimeDep, user: CurrentUser
+) -> dict[str, Any]:
+    """The reviewer's disclosure report: rules, parameters and cells (privacy officers)."""
+    return query_service.reviewer_view(rt, user, project_id, query_id)
