@@ -59,7 +59,10 @@ def throwaway_cluster() -> Iterator[str]:
             "UTF8",
             "--no-sync",
         )
-        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        opts = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c max_connections=300"
+        )
         run(bindir / "pg_ctl", "-D", data, "-o", opts, "-l", base / "log", "-w", "start")
         try:
             yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
