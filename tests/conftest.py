@@ -4,6 +4,7 @@ data dir per test, and a gateway app wired to them."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,27 @@ def client(rt: Runtime) -> Iterator[TestClient]:
 def world(rt: Runtime, client: TestClient) -> World:
     """Partner organisations, a lab, and a user of every role (see tests/factories.py)."""
     return make_world(rt, client)
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave with pytest's own status once every result is reported.
+
+    Native libraries used in-process (HiGHS's worker pool, the JVM behind
+    Spark, DuckDB's threads) are torn down by the interpreter after the last
+    test; on rare runs one of them crashes there, after all results are in,
+    which would turn a green run red for nothing the tests can see. Every
+    fixture (OPA child, PostgreSQL cluster, Spark session) has been finalised
+    by now.
+    """
+    if _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0])

@@ -9,6 +9,7 @@ so each solve starts from the previous basis.
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass
 
 import highspy
@@ -22,6 +23,10 @@ INF = float("inf")
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 _UNBOUNDED = highspy.HighsModelStatus.kUnbounded
 _SETTLED = (_OPTIMAL, _UNBOUNDED, highspy.HighsModelStatus.kInfeasible)
+# HiGHS keeps a global pool of worker threads; stop it before the interpreter
+# tears down, or a worker can touch freed memory while the process exits.
+atexit.register(highspy.Highs.resetGlobalScheduler, True)
+
 # Witness rounds before the remaining cells get one exact solve each.
 _MAX_ROUNDS = 12
 

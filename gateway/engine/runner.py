@@ -22,6 +22,7 @@ import pyarrow as pa
 from anonymiser import CellTable
 from gateway.core.errors import BadInput
 from gateway.engine import duckdb_engine
+from gateway.engine.hashes import hash_columns
 from gateway.engine.plan import EntityColumns, Plan, Schemas, plan, referenced_columns
 from gateway.engine.spec import QuerySpec
 from gateway.engine.sql import EngineOptions, compile_plan
@@ -47,6 +48,13 @@ def _tables(p: Plan, tables: Mapping[str, pa.Table]) -> list[pa.Table]:
     return [tables[d] for d in p.datasets]
 
 
+def _entity_hashes(p: Plan, data: list[pa.Table]) -> tuple[str, str] | None:
+    """The entity's precomputed hash columns, when its table was loaded with them."""
+    hidden = hash_columns(p.entity.column)
+    present = data[p.entity.table].column_names
+    return hidden if all(c in present for c in hidden) else None
+
+
 def execute(
     spec: QuerySpec,
     schemas: Schemas,
@@ -64,14 +72,16 @@ def execute(
     p = plan(spec, schemas, entity_columns)
     data = _tables(p, tables)
     name = engine_name(engine)
+    hashes = _entity_hashes(p, data)
     if name == "spark":
         from gateway.engine import spark_engine  # pyspark and the JVM only when asked
 
         views, pe_name = spark_engine.names(len(data))
-        st = compile_plan(p, "spark", views, options, pe_name)
+        st = compile_plan(p, "spark", views, options, pe_name, hashes)
         results = spark_engine.run_statements(st, data)
     else:
-        st = compile_plan(p, "duckdb", [f"t{i}" for i in range(len(data))], options)
+        views = [f"t{i}" for i in range(len(data))]
+        st = compile_plan(p, "duckdb", views, options, entity_hashes=hashes)
         results = duckdb_engine.run_statements(st, data)
     return cell_table(
         p,

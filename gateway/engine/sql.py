@@ -107,6 +107,16 @@ class Statements:
         return head + " " + select
 
 
+def entity_hash_sql(dialect: Dialect, value: str) -> str:
+    """SQL for the sketch key h of an entity value (a BIGINT; the contract of the sketches)."""
+    return _Fns(dialect).entity_hash(value)
+
+
+def check_hash_sql(dialect: Dialect, key: str) -> str:
+    """SQL for the sketch check g of a key h (a BIGINT)."""
+    return _Fns(dialect).check_hash(key)
+
+
 class _Fns:
     """The few functions whose spelling differs between the dialects."""
 
@@ -131,6 +141,14 @@ class _Fns:
         if self.spark:
             return f"CAST(CONV(SUBSTR(MD5({s}), 1, 15), 16, 10) AS BIGINT)"
         return f"CAST('0x' || SUBSTR(MD5({s}), 1, 15) AS BIGINT)"
+
+    def entity_hash(self, value: str) -> str:
+        """The sketch key h of an entity value (see :mod:`anonymiser.sketch`)."""
+        return self.hex60(f"CAST({value} AS {self.text})")
+
+    def check_hash(self, key: str) -> str:
+        """The sketch check g of a key h (see :mod:`anonymiser.sketch`)."""
+        return self.hex60(f"CAST({key} AS {self.text})")
 
     def shr(self, x: str, n: str) -> str:
         return f"SHIFTRIGHT({x}, {n})" if self.spark else f"({x} >> {n})"
@@ -166,13 +184,20 @@ def _group_expr(g: GroupPlan, params: _Params) -> exp.Expr:
 
 
 def _base(
-    plan: Plan, tables: Sequence[str], measures: dict[Ref, Measure], dialect: str
+    plan: Plan,
+    tables: Sequence[str],
+    measures: dict[Ref, Measure],
+    dialect: str,
+    entity_hashes: tuple[str, str] | None,
 ) -> tuple[str, dict[str, Scalar]]:
     params = _Params()
     select: list[exp.Expr] = [
         _group_expr(g, params).as_(f"g{i}") for i, g in enumerate(plan.groups)
     ]
     select.append(_col(plan.entity.table, plan.entity.column).as_("e"))
+    if entity_hashes is not None:
+        key, check = entity_hashes
+        select += [_col(plan.entity.table, key).as_("eh"), _col(plan.entity.table, check).as_("eg")]
     select += [_col(m.ref.table, m.ref.column).as_(f"m{m.index}") for m in measures.values()]
     query = exp.select(*select).from_(exp.to_table(tables[0]).as_("t0"))
     for j in plan.joins:
@@ -221,15 +246,19 @@ def compile_plan(
     tables: Sequence[str],
     options: EngineOptions,
     pe_name: str = "pe",
+    entity_hashes: tuple[str, str] | None = None,
 ) -> Statements:
     """All statements of one query for ``dialect``.
 
     ``tables[i]`` names table i of the plan, ``pe_name`` the per-(group, entity)
-    pre-aggregation (a CTE or a temporary table/view).
+    pre-aggregation (a CTE or a temporary table/view). ``entity_hashes`` names the
+    entity table's columns holding each entity's sketch key and check, computed when the
+    table was loaded (:mod:`gateway.engine.hashes`); without them the sketches hash in SQL.
     """
     fns = _Fns(dialect)
     measures = _measures(plan)
-    base, params = _base(plan, tables, measures, dialect)
+    hashed = options.sketches and entity_hashes is not None
+    base, params = _base(plan, tables, measures, dialect, entity_hashes if hashed else None)
     k = len(plan.groups)
     g = [f"g{i}" for i in range(k)]
     totals = plan.totals and k > 0
@@ -247,6 +276,8 @@ def compile_plan(
         pe_groups = ", ".join([*g, "e"])
         ov_groups = ", ".join(g)
     pe_cols = [*g, "e", f"{gid} AS gid", "COUNT(*) AS n_rows"]
+    if hashed:  # one value per entity: MIN just carries it through
+        pe_cols += ["MIN(eh) AS eh", "MIN(eg) AS eg"]
     for m in measures.values():
         i = m.index
         pe_cols.append(f"COUNT(m{i}) AS c{i}")
@@ -341,8 +372,16 @@ def compile_plan(
 
     sketch = None
     if options.sketches:
-        h = fns.hex60(f"CAST(e AS {fns.text})")
-        check = fns.hex60(f"CAST(h AS {fns.text})")
+        if hashed:
+            hashes = (
+                f"SELECT {', '.join(keys)}, eh AS h, eg AS chk FROM {pe_name} WHERE e IS NOT NULL"  # noqa: S608 (internal aliases only)
+            )
+        else:
+            hashes = (
+                f"SELECT {', '.join(keys)}, h, {fns.check_hash('h')} AS chk FROM ("  # noqa: S608 (internal aliases only)
+                f"SELECT {', '.join(keys)}, {fns.entity_hash('e')} AS h "
+                f"FROM {pe_name} WHERE e IS NOT NULL) AS hs"
+            )
         width = SKETCH_BUCKETS.bit_length() - 1
         bucket = f"j * {SKETCH_BUCKETS} + ({fns.shr('h', f'({width} * j)')} & {SKETCH_BUCKETS - 1})"
         sub = " UNION ALL ".join(
@@ -350,9 +389,7 @@ def compile_plan(
         )
         sketch = (
             f"SELECT {', '.join(keys)}, {bucket} AS bucket, COUNT(*) AS cnt, "  # noqa: S608 (internal aliases only)
-            "BIT_XOR(h) AS key_xor, BIT_XOR(chk) AS check_xor FROM ("
-            f"SELECT {', '.join(keys)}, h, {check} AS chk FROM ("
-            f"SELECT {', '.join(keys)}, {h} AS h FROM {pe_name} WHERE e IS NOT NULL) AS hs) AS hc "
+            f"BIT_XOR(h) AS key_xor, BIT_XOR(chk) AS check_xor FROM ({hashes}) AS hc "
             f"CROSS JOIN ({sub}) AS js GROUP BY {', '.join(keys)}, {bucket}"
         )
 

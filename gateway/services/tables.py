@@ -3,7 +3,9 @@
 Stored pseudonyms are stage 1 (one scope for the whole gateway). A project
 sees its identifier and entity columns re-keyed under its own key, so one
 person links across datasets within a project but not across projects.
-Decrypted tables live in a small in-memory cache only, never on disk.
+Decrypted tables live in a small in-memory cache only, never on disk. A project's table
+also carries hidden hashes of those columns for the engine's entity-set sketches
+(:mod:`gateway.engine.hashes`): hashed once here rather than in every query.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from connectors.pipeline import read_dataset
 from connectors.pseudonym import rekey_to_project
 from connectors.store import read_encrypted_parquet
 from gateway.core.errors import NotFound
+from gateway.engine.hashes import with_entity_hashes
 from gateway.models import DatasetVersion
 from gateway.services import keys
 from gateway.services.runtime import Runtime
@@ -57,7 +60,8 @@ class _TableCache:
 
 
 _cache = _TableCache(_CACHE_SIZE)
-# Seconds spent re-keying, by (version id, project id): the cost of project scoping.
+# Seconds spent re-keying (and hashing), by (version id, project id): the cost of project
+# scoping.
 stats: dict[tuple[str, str], float] = {}
 
 
@@ -107,6 +111,8 @@ def load_table(rt: Runtime, version: DatasetVersion, project_id: str | None = No
         for name in columns:
             index = out.schema.get_field_index(name)
             out = out.set_column(index, name, rekey_to_project(out.column(name), root, project_id))
+        # Entity columns are identifiers (pseudonyms); another entity column is hashed in SQL.
+        out = with_entity_hashes(out, columns)
         stats[(version.id, project_id)] = time.perf_counter() - started
         return out
 

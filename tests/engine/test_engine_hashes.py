@@ -1,0 +1,137 @@
+"""Entity hashes precomputed at load time give exactly the sketches of hashing in SQL, which
+are the Python oracle's; the hidden columns holding them cannot be named by a query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from anonymiser.sketch import EntitySketch, entity_hash
+from gateway.core.errors import BadInput
+from gateway.engine.hashes import hash_columns, with_entity_hashes
+from gateway.engine.runner import EngineOptions, execute
+from gateway.engine.spec import QuerySpec
+from tests.engine.engine_oracle import (
+    ENTITIES,
+    SCHEMAS,
+    base_rows,
+    by_key,
+    flatten,
+    oracle,
+    other_rows,
+    specs,
+    table,
+)
+
+SPEC = {
+    "dataset": "base",
+    "group_by": ["region"],
+    "totals": True,
+    "aggregates": [{"fn": "count"}, {"fn": "sum", "column": "amount"}],
+}
+
+
+def run(
+    spec: dict[str, Any], tables: dict[str, pa.Table], engine: str = "duckdb", **kw: Any
+) -> Any:
+    parsed = QuerySpec.model_validate(spec)
+    return execute(parsed, SCHEMAS, tables, ENTITIES, EngineOptions(**kw), engine)
+
+
+def hashed(base: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, pa.Table]:
+    return {
+        "base": with_entity_hashes(table("base", base), ["person"]),
+        "other": with_entity_hashes(table("other", other), ["person"]),
+    }
+
+
+def plain(base: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, pa.Table]:
+    return {"base": table("base", base), "other": table("other", other)}
+
+
+def sketches(cells: Any) -> dict[Any, EntitySketch]:
+    return {key: row["sketch"] for key, row in by_key(cells).items()}
+
+
+def rows(people: list[str | None]) -> list[dict[str, Any]]:
+    regions = "NSE"
+    return [
+        {"person": p, "region": regions[i % 3], "amount": i, "score": None, "day": None}
+        for i, p in enumerate(people)
+    ]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs(), base=base_rows, other=other_rows)
+def test_precomputed_hashes_give_the_sql_and_the_oracle_sketches(
+    spec: dict[str, Any], base: list[Any], other: list[Any]
+) -> None:
+    base, other = flatten(base), flatten(other)
+    got = sketches(run(spec, hashed(base, other)))
+    assert got == sketches(run(spec, plain(base, other)))
+    assert got == {key: want["sketch"] for key, want in oracle(spec, base, other).items()}
+
+
+def test_the_hidden_columns_hold_the_sketch_key_and_check() -> None:
+    people = ["p01", None, "p02", "p01", "a much longer pseudonym é"]
+    got = with_entity_hashes(table("base", rows(people)), ["person"])
+    key, check = hash_columns("person")
+    for person, h, g in zip(people, got[key].to_pylist(), got[check].to_pylist(), strict=True):
+        if person is None:
+            assert (h, g) == (None, None)
+        else:
+            assert EntitySketch.from_keys([h]) == EntitySketch.from_entities([person])
+            assert EntitySketch.from_keys([h]).buckets[h & 63][2] == g
+
+
+def test_integer_entities_are_hashed_as_their_text() -> None:
+    numbers = pa.table({"id": pa.array([7, None, -12, 7], pa.int64())})
+    key, _ = hash_columns("id")
+    got = with_entity_hashes(numbers, ["id"])[key].to_pylist()
+    assert got == [entity_hash("7"), None, entity_hash("-12"), entity_hash("7")]
+
+
+def test_a_dataset_cannot_supply_its_own_hashes() -> None:
+    people = [f"p{i:02d}" for i in range(6)]
+    forged = table("base", rows(people))
+    for column in ("person", "region"):
+        for name in hash_columns(column):
+            forged = forged.append_column(name, pa.array([1] * 6, pa.int64()))
+    got = with_entity_hashes(forged, ["person"])
+    assert got.column_names == [*table("base", []).column_names, *hash_columns("person")]
+    assert run(SPEC, {"base": got}).sketches == run(SPEC, plain(rows(people), [])).sketches
+
+
+@pytest.mark.parametrize("use", ["group_by", "filter", "aggregate"])
+def test_the_hidden_columns_cannot_be_named(use: str) -> None:
+    tables = hashed(rows(["p01", "p02"]), [])
+    hidden, _ = hash_columns("person")
+    spec: dict[str, Any] = {"dataset": "base", "aggregates": [{"fn": "count"}]}
+    if use == "group_by":
+        spec["group_by"] = [hidden]
+    elif use == "filter":
+        spec["filters"] = [{"column": hidden, "op": "eq", "value": 1}]
+    else:
+        spec["aggregates"] = [{"fn": "sum", "column": hidden}]
+    with pytest.raises(BadInput, match="no column"):
+        run(spec, tables)
+
+
+def test_sketches_off_reads_no_hashes() -> None:
+    tables = hashed(rows(["p01", "p02", "p03"]), [])
+    assert run(SPEC, tables, sketches=False).sketches == ()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_spark_reads_the_same_hashes(spark: object) -> None:
+    people: list[str | None] = [f"p{i % 9:02d}" for i in range(40)] + [None]
+    base, other = rows(people), [{"person": "p01", "kind": "k1", "x": 1}]
+    spec = {**SPEC, "joins": [{"dataset": "other", "on": "person", "how": "left"}]}
+    duck = run(spec, hashed(base, other))
+    assert run(spec, hashed(base, other), "spark").sketches == duck.sketches
+    assert duck.sketches == run(spec, plain(base, other), "spark").sketches
