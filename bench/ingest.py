@@ -12,6 +12,7 @@ for 5 GB); generating it takes minutes, so it is off by default.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -122,6 +123,20 @@ def sluis_pipeline(csv_path: Path, out_path: Path) -> int:
     return result.rows
 
 
+def _own_peak_rss() -> int:
+    """This process's peak RSS in bytes (-1 if unknown).
+
+    VmHWM counts this process's own memory only; ru_maxrss of a child started
+    with vfork also counts the parent's pages up to exec (the parent holds the
+    generated data), so it is the fallback only.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return -1
+
+
 def _child(kind: str, csv_path: Path, out_path: Path) -> tuple[float, int, int]:
     """Run one side in a fresh process: (seconds, rows, peak RSS bytes of that child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -133,10 +148,12 @@ def _child(kind: str, csv_path: Path, out_path: Path) -> tuple[float, int, int]:
         text=True,
     )
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all of them: report it only when it grew.
-    peak = peak_kib * 1024 if peak_kib > before else -1
-    return seconds, int(done.stdout.strip().splitlines()[-1]), peak
+    rows, peak = (int(x) for x in done.stdout.strip().splitlines()[-1].split())
+    if peak < 0:
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # ru_maxrss of children is the max over all of them: report it only when it grew.
+        peak = peak_kib * 1024 if peak_kib > before else -1
+    return seconds, rows, peak
 
 
 def rekey_seconds(n: int = 1_000_000) -> float:
@@ -220,7 +237,8 @@ def main() -> None:
     if args.child:
         kind, csv_path, out_path = args.child
         side = sluis_pipeline if kind == "sluis" else raw_arrow
-        print(side(Path(csv_path), Path(out_path)))
+        rows = side(Path(csv_path), Path(out_path))
+        print(rows, _own_peak_rss())
         return
     run(mb=args.mb, peak_gb=args.peak_gb)
 

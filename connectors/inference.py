@@ -138,6 +138,14 @@ def parse_dates(values: pa.Array, fmt: str) -> tuple[pa.Array, pa.Array]:
     return parsed, pc.fill_null(failed, False)
 
 
+def _strip_plus(text: pa.Array) -> pa.Array:
+    """Drop a leading "+" (Arrow refuses "+5"); the regex only runs when one is there."""
+    if pc.any(pc.starts_with(text, "+")).as_py():
+        stripped: pa.Array = pc.replace_substring_regex(text, r"^\+", "")
+        return stripped
+    return text
+
+
 def convert_text(values: pa.Array, text_type: str) -> tuple[pa.Array, pa.Array]:
     """Convert a text array to ``text_type``: (typed array, mask of present values that failed).
 
@@ -148,7 +156,7 @@ def convert_text(values: pa.Array, text_type: str) -> tuple[pa.Array, pa.Array]:
     present = pc.fill_null(_present(trimmed), False)
     if text_type == "string":
         return values, pc.and_(present, False)
-    source = pc.replace_substring_regex(trimmed, r"^\+", "")
+    source = _strip_plus(trimmed)
     if text_type == "boolean":
         source = pc.utf8_lower(trimmed)
     elif text_type == "decimal_comma":

@@ -16,6 +16,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,16 +28,17 @@ from connectors.crypto import generate_data_key, unwrap_key, wrap_key
 from connectors.errors import NoRows, QuarantineRefused
 from connectors.filenames import safe_filename
 from connectors.formats import detect_format
+from connectors.overlap import WriteBehind, read_ahead
 from connectors.pii import DEFAULT_MIN_SHARE, PiiFinding, detect_identifiers
 from connectors.plan import (
     Column,
     Reservoir,
     check_late_findings,
-    convert_column,
     empty_type,
-    formula_count,
+    finish_batch,
     merge_findings,
     plan_columns,
+    prepare_batch,
     record_failures,
     type_text_sample,
     typed_table,
@@ -59,6 +61,7 @@ __all__ = [
 
 _HASH_CHUNK = 1 << 20
 _COMPRESSION = "zstd"
+_WRITE_BUFFER_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,25 @@ def _run(
     data_key: bytes,
     aad: bytes,
 ) -> tuple[int, list[ColumnSpec], list[PiiFinding], QuarantineReport, dict[str, int]]:
+    # The source is read on one worker thread only (a database cursor may need that).
+    with read_ahead(batches) as source:
+        return _stream(
+            names, source, text, decimal_comma, meta, pseudonymiser, options, temp, data_key, aad
+        )
+
+
+def _stream(
+    names: list[str],
+    batches: Iterator[pa.RecordBatch],
+    text: bool,
+    decimal_comma: bool,
+    meta: DatasetMeta,
+    pseudonymiser: Pseudonymiser,
+    options: IngestOptions,
+    temp: Path,
+    data_key: bytes,
+    aad: bytes,
+) -> tuple[int, list[ColumnSpec], list[PiiFinding], QuarantineReport, dict[str, int]]:
     head: list[pa.RecordBatch] = []
     buffered = 0
     for batch in batches:
@@ -271,46 +293,46 @@ def _run(
         sink = EncryptedWriter(
             handle, data_key, aad=aad, segment_bytes=options.segment_bytes, close_sink=False
         )
+        # Parquet writes many small pieces: buffer them in Arrow, so the write-behind
+        # thread calls into Python (and waits for the GIL) once per few MB.
+        out = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), _WRITE_BUFFER_BYTES)
         writer: pq.ParquetWriter | None = None
         pending: list[pa.Table] = []
         pending_rows = 0
+        behind = WriteBehind()
 
         def flush() -> None:
             nonlocal writer, pending, pending_rows
             if not pending:
                 return
-            table = pa.concat_tables(pending).combine_chunks()
+            tables, pending, pending_rows = pending, [], 0
             if writer is None:
-                writer = _writer(sink, table.schema, columns)
-            writer.write_table(table.cast(writer.schema), row_group_size=options.row_group_rows)
-            pending, pending_rows = [], 0
+                writer = _writer(out, tables[0].schema, columns)
+            behind.submit(partial(_write_row_groups, writer, tables, options.row_group_rows))
 
         try:
             offset = 0
+            # The source is parsed a batch ahead (see _run) and row groups are written
+            # behind (WriteBehind) while this thread converts and hashes. Converting on
+            # a third thread does not pay: its many short Arrow calls would each wait
+            # for the GIL (up to the 5 ms switch interval) while this thread hashes.
             for batch in _chain(head, batches):
                 if batch.num_rows == 0:
                     continue
+                prepared = prepare_batch(batch, columns)
                 if offset >= options.sample_rows:
                     reservoir.add(batch)
-                arrays, failed_any = [], None
-                for index, column in enumerate(columns):
-                    stored, failed, reason = convert_column(
-                        column, batch.column(index), pseudonymiser
-                    )
-                    if failed is not None:
-                        record_failures(report, failed, offset, column.spec.name, reason)
-                        failed_any = failed if failed_any is None else pc.or_(failed_any, failed)
-                    if column.spec.role is not ColumnRole.IDENTIFIER:
-                        hits = formula_count(stored)
-                        if hits:
-                            formulas[column.spec.name] = formulas.get(column.spec.name, 0) + hits
-                    arrays.append(stored)
+                for name, failed, reason in prepared.failures:
+                    record_failures(report, failed, offset, name, reason)
+                for name, hits in prepared.formulas.items():
+                    formulas[name] = formulas.get(name, 0) + hits
+                arrays = finish_batch(prepared, columns, pseudonymiser)
                 table = pa.Table.from_arrays(arrays, names=[c.spec.name for c in columns])
-                if failed_any is not None:
-                    rejected = int(pc.sum(failed_any).as_py() or 0)
+                if prepared.failed_any is not None:
+                    rejected = int(pc.sum(prepared.failed_any).as_py() or 0)
                     if rejected:
                         report.rejected_rows += rejected
-                        table = table.filter(pc.invert(failed_any))
+                        table = table.filter(pc.invert(prepared.failed_any))
                 report.total_rows += batch.num_rows
                 offset += batch.num_rows
                 stored_rows += table.num_rows
@@ -335,14 +357,20 @@ def _run(
                 check_late_findings(late, meta)
                 findings = merge_findings(findings, late)
             flush()
+            behind.close()
             if writer is None:  # an empty file still needs the schema
                 schema = pa.schema([pa.field(c.spec.name, empty_type(c)) for c in columns])
-                writer = _writer(sink, schema, columns)
+                writer = _writer(out, schema, columns)
             writer.close()
+            out.close()
         except BaseException:
+            with contextlib.suppress(BaseException):
+                behind.close()
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.close()
+            with contextlib.suppress(Exception):
+                out.close()  # now, not when collected after the file is closed
             raise
         sink.close()
         handle.flush()
@@ -350,7 +378,14 @@ def _run(
     return stored_rows, specs, findings, report, formulas
 
 
-def _writer(sink: EncryptedWriter, schema: pa.Schema, columns: list[Column]) -> pq.ParquetWriter:
+def _write_row_groups(
+    writer: pq.ParquetWriter, tables: list[pa.Table], row_group_rows: int
+) -> None:
+    table = pa.concat_tables(tables).combine_chunks()
+    writer.write_table(table.cast(writer.schema), row_group_size=row_group_rows)
+
+
+def _writer(sink: pa.NativeFile, schema: pa.Schema, columns: list[Column]) -> pq.ParquetWriter:
     # Pseudonyms hardly repeat: a dictionary page for them is built only to be dropped.
     dictionary = [c.spec.name for c in columns if c.spec.role is not ColumnRole.IDENTIFIER]
     return pq.ParquetWriter(sink, schema, compression=_COMPRESSION, use_dictionary=dictionary)

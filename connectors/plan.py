@@ -23,13 +23,16 @@ from connectors.schema import STRONG_DETECTORS, ColumnRole, ColumnSpec, DatasetM
 __all__ = [
     "FORMULA_FIRST_CHARACTERS",
     "Column",
+    "PreparedBatch",
     "Reservoir",
     "check_late_findings",
     "convert_column",
     "empty_type",
+    "finish_batch",
     "formula_count",
     "merge_findings",
     "plan_columns",
+    "prepare_batch",
     "record_failures",
     "type_text_sample",
     "typed_table",
@@ -37,6 +40,7 @@ __all__ = [
 
 FORMULA_FIRST_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets may run
 _FORMULA_FIRST = pa.array(FORMULA_FIRST_CHARACTERS)
+_EMPTY_ENTITY = "empty entity key"
 _REASONS = {
     "integer": "not a number",
     "float": "not a number",
@@ -73,7 +77,7 @@ def convert_column(
             return _to_text(values), None, ""
         stored = pseudonymiser.pseudonymise(values)
         failed = pc.is_null(stored) if column.entity else None
-        return stored, failed, "empty entity key"
+        return stored, failed, _EMPTY_ENTITY
     if column.date_format is not None:
         stored, failed = parse_dates(_to_text(values), column.date_format)
         return stored, failed, "not a date"
@@ -81,6 +85,60 @@ def convert_column(
         stored, failed = convert_text(values, column.text_type)
         return stored, failed, _REASONS.get(column.text_type, "wrong type")
     return values, None, ""
+
+
+@dataclass
+class PreparedBatch:
+    """A batch converted by :func:`prepare_batch`; identifier columns still to hash.
+
+    ``arrays`` holds the stored columns, except that identifier columns are still
+    their normalised, dictionary-encoded text (see :func:`finish_batch`).
+    """
+
+    batch: pa.RecordBatch
+    arrays: list[pa.Array]
+    failures: list[tuple[str, pa.Array, str]]  # (column, mask of failed cells, reason)
+    failed_any: pa.Array | None  # rows with any failed cell
+    formulas: dict[str, int]  # column -> formula cells in this batch
+
+
+def prepare_batch(batch: pa.RecordBatch, columns: list[Column]) -> PreparedBatch:
+    """Everything of a batch's conversion but the HMAC (pure Arrow, GIL released).
+
+    Identifier columns come back normalised and dictionary-encoded, so that
+    :func:`finish_batch` hashes each distinct value of the batch once.
+    """
+    arrays: list[pa.Array] = []
+    failures: list[tuple[str, pa.Array, str]] = []
+    failed_any: pa.Array | None = None
+    formulas: dict[str, int] = {}
+    for index, column in enumerate(columns):
+        values = batch.column(index)
+        name = column.spec.name
+        if column.spec.role is ColumnRole.IDENTIFIER:
+            stored: pa.Array = Pseudonymiser.normalise(values)
+            failed = pc.is_null(stored) if column.entity else None
+            reason = _EMPTY_ENTITY
+        else:
+            stored, failed, reason = convert_column(column, values, None)
+            hits = formula_count(stored)
+            if hits:
+                formulas[name] = hits
+        if failed is not None:
+            failures.append((name, failed, reason))
+            failed_any = failed if failed_any is None else pc.or_(failed_any, failed)
+        arrays.append(stored)
+    return PreparedBatch(batch, arrays, failures, failed_any, formulas)
+
+
+def finish_batch(
+    prepared: PreparedBatch, columns: list[Column], pseudonymiser: Pseudonymiser
+) -> list[pa.Array]:
+    """The stored columns of a prepared batch: identifier columns pseudonymised."""
+    return [
+        pseudonymiser.hash_encoded(values) if column.spec.role is ColumnRole.IDENTIFIER else values
+        for column, values in zip(columns, prepared.arrays, strict=True)
+    ]
 
 
 def formula_count(values: pa.Array) -> int:

@@ -101,7 +101,7 @@ class EncryptedWriter(io.RawIOBase):
         """Plaintext bytes written so far."""
         return self._written
 
-    def _seal(self, chunk: bytes, last: bool) -> None:
+    def _seal(self, chunk: bytes | memoryview, last: bool) -> None:
         aad = _segment_aad(self._header, self._index, last, self._aad)
         self._sink.write(self._aead.encrypt(_nonce(self._prefix, self._index), chunk, aad))
         self._index += 1
@@ -114,9 +114,13 @@ class EncryptedWriter(io.RawIOBase):
         self._buffer += view
         self._written += len(view)
         # Keep at least one byte back: the last segment is only known at close.
-        while len(self._buffer) > self._size:
-            self._seal(bytes(self._buffer[: self._size]), last=False)
-            del self._buffer[: self._size]
+        # Seal full segments from a view, then drop them at once (one move, not one each).
+        sealed = 0
+        with memoryview(self._buffer) as buffered:
+            while len(self._buffer) - sealed > self._size:
+                self._seal(buffered[sealed : sealed + self._size], last=False)
+                sealed += self._size
+        del self._buffer[:sealed]
         return len(view)
 
     def close(self) -> None:

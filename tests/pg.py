@@ -60,8 +60,7 @@ def throwaway_cluster() -> Iterator[str]:
             "--no-sync",
         )
         opts = (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c max_connections=300"
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
         )
         run(bindir / "pg_ctl", "-D", data, "-o", opts, "-l", base / "log", "-w", "start")
         try:

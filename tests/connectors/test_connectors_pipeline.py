@@ -201,15 +201,15 @@ def test_failure_mid_stream_leaves_nothing(
     tmp_path: Path, make_meta: MakeMeta, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = {"n": 0}
-    original = Pseudonymiser.pseudonymise
+    original = Pseudonymiser.hash_encoded
 
-    def flaky(self: Pseudonymiser, values: pa.Array) -> pa.Array:
+    def flaky(self: Pseudonymiser, encoded: pa.DictionaryArray) -> pa.Array:
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("disk full")
-        return original(self, values)
+        return original(self, encoded)
 
-    monkeypatch.setattr(Pseudonymiser, "pseudonymise", flaky)
+    monkeypatch.setattr(Pseudonymiser, "hash_encoded", flaky)
     with pytest.raises(RuntimeError):
         ingest(
             bad_amounts(5000, set()),
@@ -218,6 +218,33 @@ def test_failure_mid_stream_leaves_nothing(
             batch_rows=500,
             row_group_rows=500,
         )
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_write_failure_mid_stream_leaves_nothing(
+    tmp_path: Path, make_meta: MakeMeta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.pipeline
+
+    calls = {"n": 0}
+    original = connectors.pipeline._write_row_groups
+
+    def flaky(*args: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(connectors.pipeline, "_write_row_groups", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(
+            bad_amounts(5000, set()),
+            make_meta(),
+            tmp_path / "out",
+            batch_rows=500,
+            row_group_rows=500,
+        )
+    assert calls["n"] == 3
     assert list((tmp_path / "out").iterdir()) == []
 
 

@@ -1,3 +1,6 @@
+import hashlib
+import hmac
+
 import pyarrow as pa
 import pytest
 from hypothesis import given
@@ -57,3 +60,38 @@ def test_pseudonyms_are_deterministic_and_hide_values(values: list[str | None]) 
         if value is None or value == "":
             assert pseudonym is None
         assert pseudonym is None or len(pseudonym) == 32
+
+
+@given(
+    st.binary(min_size=16, max_size=100),
+    st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30),
+)
+def test_hash_distinct_is_hmac_sha256(key: bytes, values: list[str | None]) -> None:
+    expected = [
+        None if v is None else hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:32]
+        for v in values
+    ]
+    assert Pseudonymiser(key).hash_distinct(pa.array(values, pa.string())).to_pylist() == expected
+
+
+def test_pseudonyms_of_plain_and_spaced_identifiers() -> None:
+    # The regex-free path (all ASCII letters and digits) and the regex path agree.
+    p = Pseudonymiser(KEY)
+    plain = p.pseudonymise(pa.array(["NL91ABNA0417164300", "123456782"]))
+    spaced = p.pseudonymise(pa.array(["NL91 ABNA 0417 1643 00", "123\u00a0456\u00a0782"]))
+    assert plain == spaced
+    digest = hmac.new(KEY, b"NL91ABNA0417164300", hashlib.sha256).hexdigest()[:32]
+    assert plain[0].as_py() == digest
+
+
+def test_more_distinct_values_than_one_string_array_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.pseudonym
+
+    monkeypatch.setattr(connectors.pseudonym, "_MAX_ARRAY_VALUES", 3)
+    values = ["a", "b", "c", "d", "a", None, "e", "f", "g"]
+    expected = [
+        None if v is None else hmac.new(KEY, v.encode(), hashlib.sha256).hexdigest()[:32]
+        for v in values
+    ]
+    result = Pseudonymiser(KEY).hash_distinct(pa.array(values, pa.string()))
+    assert result.type == pa.string() and result.to_pylist() == expected
