@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from gateway.engine import duckdb_engine
-from gateway.engine.compile import ColumnInfo
+from gateway.engine.columns import ColumnInfo
 from gateway.engine.hashes import with_entity_hashes
 from gateway.engine.runner import EngineOptions, execute
 from gateway.engine.spec import QuerySpec

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -11,40 +10,20 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from gateway.audit.log import AuditContext
+from gateway.cli.common import DataDir, err
+from gateway.cli.common import ctx as _ctx
+from gateway.cli.common import fail as _fail
+from gateway.cli.common import runtime as _runtime
 from gateway.core.config import settings_for
 from gateway.core.errors import SluisError
 from gateway.services import setup
-from gateway.services.runtime import Runtime
 
 keys_app = typer.Typer(help="The master key.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention and crypto-erasure.", no_args_is_help=True)
 inbox_app = typer.Typer(help="The drop folder for signed partner files.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Datasets.", no_args_is_help=True)
-
-err = Console(stderr=True)
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $SLUIS_DATA_DIR, else ./.sluis)."),
-]
-
-
-def _ctx() -> AuditContext:
-    return AuditContext(actor=f"cli:{getpass.getuser()}")
-
-
-def _fail(exc: SluisError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.detail}")
-    return typer.Exit(code=1)
-
-
-def _runtime(data_dir: Path | None) -> Runtime:
-    settings = settings_for(data_dir)
-    setup.init(settings)
-    return Runtime(settings)
 
 
 @keys_app.command("rotate")

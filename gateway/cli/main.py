@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from gateway.audit.log import AuditContext, verify_session
+from gateway.audit.log import verify_session
 from gateway.cli import data_cmds
+from gateway.cli.common import DataDir, err
+from gateway.cli.common import ctx as _ctx
+from gateway.cli.common import fail as _fail
+from gateway.cli.common import runtime as _runtime
 from gateway.cli.query_cmd import query
 from gateway.core.config import settings_for
 from gateway.core.errors import SluisError
@@ -21,7 +23,6 @@ from gateway.policy.opa_server import find_opa
 from gateway.policy.store import run_checks, shipped_policies
 from gateway.services import setup, users
 from gateway.services.background import gateway_jobs
-from gateway.services.runtime import Runtime
 
 app = typer.Typer(help="Sluis: a privacy-aware data-sharing gateway.", no_args_is_help=True)
 org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
@@ -39,27 +40,6 @@ app.add_typer(data_cmds.inbox_app, name="inbox")
 org_app.command("add-key")(data_cmds.org_add_key)
 app.command()(data_cmds.pull)
 app.add_typer(data_cmds.dataset_app, name="dataset")
-
-err = Console(stderr=True)
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $SLUIS_DATA_DIR, else ./.sluis)."),
-]
-
-
-def _ctx() -> AuditContext:
-    return AuditContext(actor=f"cli:{getpass.getuser()}")
-
-
-def _fail(exc: SluisError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.detail}")
-    return typer.Exit(code=1)
-
-
-def _runtime(data_dir: Path | None) -> Runtime:
-    settings = settings_for(data_dir)
-    setup.init(settings)
-    return Runtime(settings)
 
 
 @app.command()

@@ -18,9 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from anonymiser import AggregateFn, CellStats, CellTable
 from gateway.core.errors import BadInput
-from gateway.engine.compile import TABLE, CompiledQuery
 from gateway.engine.sql import Statements
 
 # Without spilling, the limit must leave room for the per-(group, entity) hash tables: a
@@ -100,25 +98,3 @@ def run_statements(st: Statements, tables: list[pa.Table]) -> dict[str, Any]:
         raise BadInput("a filter value does not fit its column's type") from exc
     finally:
         con.close()
-
-
-def run(compiled: CompiledQuery, table: pa.Table) -> CellTable:
-    """Execute and return one cell per (group, aggregate) with its distinct-entity count."""
-    con = _database().cursor()
-    try:
-        con.register(TABLE, table)
-        try:
-            rows = con.execute(compiled.sql, compiled.params).fetchall()
-        except duckdb.ConversionException as exc:
-            raise BadInput("a filter value does not fit its column's type") from exc
-    finally:
-        con.close()
-    width = len(compiled.group_columns)
-    names = tuple(a.output_name for a in compiled.aggregates)
-    keys, cells = [], []
-    for r, row in enumerate(rows):
-        keys.append(tuple(_plain(v) for v in row[:width]))
-        for i, agg in enumerate(compiled.aggregates):
-            value, entities = row[width + 2 * i], row[width + 2 * i + 1]
-            cells.append(CellStats(r, names[i], AggregateFn(agg.fn), _plain(value), int(entities)))  # type: ignore[arg-type]
-    return CellTable(tuple(compiled.group_columns), names, tuple(keys), tuple(cells))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from gateway.core.errors import BadInput
-from gateway.engine.compile import ColumnInfo
+from gateway.engine.columns import ColumnInfo
 from gateway.engine.spec import Aggregate, Filter, GroupBy, QuerySpec, Scalar
 
 NUMERIC = ("integer", "float")

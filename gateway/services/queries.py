@@ -30,7 +30,7 @@ from anonymiser.report import analyst_report, reviewer_report
 from anonymiser.secondary import protect
 from gateway.audit.log import AuditContext, append
 from gateway.core.errors import BadInput, NotFound, PolicyDenied
-from gateway.engine.compile import ColumnInfo
+from gateway.engine.columns import ColumnInfo
 from gateway.engine.plan import Plan, plan
 from gateway.engine.runner import EngineOptions, execute
 from gateway.engine.spec import QuerySpec

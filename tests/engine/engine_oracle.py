@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from anonymiser.cells import TOP_CONTRIBUTORS, TOTAL, AggregateFn, CellStats, CellTable
 from anonymiser.differencing import EntitySketch
-from gateway.engine.compile import ColumnInfo
+from gateway.engine.columns import ColumnInfo
 from gateway.engine.stats import bin_label
 
 PEOPLE = [f"p{i:02d}" for i in range(10)]

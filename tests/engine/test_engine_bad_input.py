@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.core.errors import BadInput
-from gateway.engine.compile import ColumnInfo
+from gateway.engine.columns import ColumnInfo
 from gateway.engine.plan import referenced_columns
 from gateway.engine.runner import EngineOptions, execute
 from gateway.engine.spec import QuerySpec
