@@ -118,6 +118,12 @@ def _head(handle: BinaryIO) -> bytes:
     return head
 
 
+# A two- to four-byte UTF-8 sequence (lead byte, then continuation bytes).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
 def detect_encoding(head: bytes) -> str:
     """Name the Python codec of a text file from its first bytes.
 
@@ -139,6 +145,13 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _UTF8_MULTIBYTE.search(head):
+        # Well-formed UTF-8 characters next to bytes that are not UTF-8: two encodings
+        # in one file. Reading it as cp1252 would garble the UTF-8 part silently.
+        raise InvalidEncoding(
+            "the file mixes UTF-8 with another encoding (e.g. Windows-1252); "
+            "save the whole file as UTF-8"
+        )
     try:
         head.decode("cp1252")
         return "cp1252"

@@ -259,3 +259,11 @@ def test_unsafe_filenames(name: str) -> None:
     with pytest.raises(UnsafeFileName) as caught:
         safe_filename(name)
     assert name == "" or name not in str(caught.value)
+
+
+def test_pure_cp1252_is_read_but_utf8_mixed_with_cp1252_is_refused() -> None:
+    assert detect_encoding("naam,plaats\nRené,Fryslân\n".encode("cp1252")) == "cp1252"
+    assert detect_encoding("naam,plaats\nRené,Fryslân\n".encode()) == "utf-8"
+    mixed = "naam\nRené\n".encode() + "Zoë\n".encode("cp1252")
+    with pytest.raises(InvalidEncoding, match="mixes UTF-8"):
+        detect_encoding(mixed)

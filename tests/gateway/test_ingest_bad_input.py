@@ -51,12 +51,9 @@ CASES = {
 
 # Known gap, reported to the connectors side: a file mixing UTF-8 and Latin-1 is read as
 # cp1252 (mojibake) instead of refused. Strict, so the fix shows up here as a pass.
-_MIXED = pytest.mark.xfail(reason="connectors reads mixed encodings as cp1252", strict=True)
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=_MIXED) if c == "mixed-encodings" else c for c in CASES]
-)
+@pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_a_4xx_naming_the_fix_and_leaves_nothing(world: World, case: str) -> None:
     filename, content = CASES[case]
     before = stored_state(world)
