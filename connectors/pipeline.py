@@ -211,9 +211,20 @@ def ingest_batches(
     data_key = generate_data_key()
     temp = out_path.parent / f".{out_path.name}.tmp-{secrets.token_hex(8)}"
     try:
-        result = _run(
-            names, batches, text, decimal_comma, meta, pseudonymiser, options, temp, data_key, aad
-        )
+        # The source is read on one worker thread only (a database cursor may need that).
+        with read_ahead(batches) as source:
+            result = _stream(
+                names,
+                source,
+                text,
+                decimal_comma,
+                meta,
+                pseudonymiser,
+                options,
+                temp,
+                data_key,
+                aad,
+            )
         os.replace(temp, out_path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -231,25 +242,6 @@ def ingest_batches(
         source_bytes=source_bytes,
         wrapped_key=wrap_key(master_key, data_key, aad=aad),
     )
-
-
-def _run(
-    names: list[str],
-    batches: Iterator[pa.RecordBatch],
-    text: bool,
-    decimal_comma: bool,
-    meta: DatasetMeta,
-    pseudonymiser: Pseudonymiser,
-    options: IngestOptions,
-    temp: Path,
-    data_key: bytes,
-    aad: bytes,
-) -> tuple[int, list[ColumnSpec], list[PiiFinding], QuarantineReport, dict[str, int]]:
-    # The source is read on one worker thread only (a database cursor may need that).
-    with read_ahead(batches) as source:
-        return _stream(
-            names, source, text, decimal_comma, meta, pseudonymiser, options, temp, data_key, aad
-        )
 
 
 def _stream(

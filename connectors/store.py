@@ -36,12 +36,20 @@ def write_encrypted_parquet(table: pa.Table, path: Path, data_key: bytes, *, aad
     """
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression=_COMPRESSION)
-    blob = encrypt(data_key, sink.getvalue().to_pybytes(), aad=aad)
-    temp = path.with_suffix(f".tmp-{secrets.token_hex(8)}")
+    write_private_file(path, encrypt(data_key, sink.getvalue().to_pybytes(), aad=aad))
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename), mode 0600.
+
+    Readers see the old file or the new one, never a part; on any error the
+    temp file is removed and ``path`` is left as it was.
+    """
+    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(8)}")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

@@ -163,6 +163,33 @@ def approve_all(
     return body
 
 
+# Which demo steward uploads under which legal basis.
+STEWARD_OF_BASIS = {"wpg-art22": "steward-politie", "douanewet": "steward-douane"}
+
+
+def active_project(
+    world: World, *tables: pa.Table, basis: str = "wpg-art22"
+) -> tuple[str, list[str]]:
+    """Upload each table (a dataset under ``basis``) into one approved, active project."""
+    steward = STEWARD_OF_BASIS[basis]
+    ids = []
+    for i, table in enumerate(tables):
+        meta = incidents_meta(f"set{i}", legal_basis=basis)
+        r = upload(world, steward, parquet_bytes(table), meta)
+        assert r.status_code == 201, r.text
+        ids.append(str(r.json()["id"]))
+    p = create_project(world, ids)
+    assert approve_all(world, p.json()["id"], stewards=(steward,))["status"] == "active"
+    return str(p.json()["id"]), ids
+
+
+def query(world: World, project_id: str, spec: dict[str, Any], user: str = "anna") -> Any:
+    """POST a query spec to a project as ``user``."""
+    return world.client.post(
+        f"/api/v1/projects/{project_id}/queries", headers=world.h(user), json=spec
+    )
+
+
 def with_table_row(table: str, basis: str, like: str = "wpg-art22") -> str:
     """The per-basis test table with a row for ``basis`` copied from ``like``'s row."""
     start = table.index(f'\t"{like}": {{')

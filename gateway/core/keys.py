@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from connectors.store import write_private_file
 from gateway.core.errors import BadInput, DependencyDown
 
 if TYPE_CHECKING:
@@ -129,14 +130,4 @@ def read_new_key(path: Path) -> bytes:
 
 def write_key_file(path: Path, key: bytes) -> None:
     """Write ``key`` to ``path`` atomically (temp file, fsync, rename), mode 0600."""
-    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    write_private_file(path, key)

@@ -28,7 +28,14 @@ from gateway.engine.spec import QuerySpec
 from gateway.engine.sql import EngineOptions, compile_plan
 from gateway.engine.stats import cell_table
 
-__all__ = ["Engine", "EngineOptions", "engine_name", "execute", "referenced_columns"]
+__all__ = [
+    "Engine",
+    "EngineOptions",
+    "engine_name",
+    "execute",
+    "execute_plan",
+    "referenced_columns",
+]
 
 Engine = Literal["duckdb", "spark"]
 
@@ -68,8 +75,17 @@ def execute(
     Raises :class:`BadInput` (422) naming the problem for unknown datasets or columns, type
     mismatches, joins on non-entity columns and values that do not fit their column.
     """
+    return execute_plan(plan(spec, schemas, entity_columns), tables, options, engine)
+
+
+def execute_plan(
+    p: Plan,
+    tables: Mapping[str, pa.Table],
+    options: EngineOptions | None = None,
+    engine: str | None = None,
+) -> CellTable:
+    """Run an already checked :class:`Plan` (see :func:`execute`)."""
     options = options or EngineOptions()
-    p = plan(spec, schemas, entity_columns)
     data = _tables(p, tables)
     name = engine_name(engine)
     hashes = _entity_hashes(p, data)

@@ -30,7 +30,7 @@ from gateway.core.keys import (
     read_new_key,
     write_key_file,
 )
-from gateway.models import DatasetVersion, KeyMaterial, ReleasedSketch
+from gateway.models import DatasetVersion, KeyMaterial
 from gateway.services import release_state
 from gateway.services.runtime import Runtime
 
@@ -170,11 +170,7 @@ def rotate(rt: Runtime, ctx: AuditContext, new_key_file: Path) -> dict[str, obje
                 m.wrapped = rewrap_key(m.wrapped, old_master=old, new_master=new, aad=aad)
                 m.key_id = new_id
                 secrets += 1
-            sketches = 0
-            for row in s.scalars(select(ReleasedSketch)):
-                opened = release_state.open_sketches(old, row)
-                row.blob = release_state.seal_sketches(new, row.project_id, row.query_id, opened)
-                sketches += 1
+            sketches = release_state.reseal_all(s, old, new)
             s.flush()
             details = {
                 "old_key_id": old_id,

@@ -32,7 +32,7 @@ from gateway.audit.log import AuditContext, append
 from gateway.core.errors import BadInput, NotFound, PolicyDenied
 from gateway.engine.columns import ColumnInfo
 from gateway.engine.plan import Plan, plan
-from gateway.engine.runner import EngineOptions, execute
+from gateway.engine.runner import EngineOptions, execute_plan
 from gateway.engine.spec import QuerySpec
 from gateway.models import Dataset, DatasetVersion, QueryRun, User
 from gateway.policy.input import (
@@ -239,7 +239,7 @@ def run(
         dp_clip=(config.dp_clip or 1.0) if dp else None,
     )
     tables = {d: load_table(rt, v, project_id=project_id) for d, v in versions.items()}
-    cells = _sensitive(checked, execute(spec, schemas, tables, entity_columns, options))
+    cells = _sensitive(checked, execute_plan(checked, tables, options))
     master = keys.current_master_key(rt)  # sketches are sealed under it
     with rt.read() as s:
         sketches = release_state.released_sketches(s, master, project_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymiser.differencing import EntitySketch
@@ -96,16 +96,6 @@ def charges(s: Session, project_id: str) -> list[Charge]:
         .order_by(PrivacySpend.created_at)
     )
     return [Charge(row.query_id, row.epsilon) for row in rows]
-
-
-def spent(s: Session, project_id: str) -> float:
-    """Epsilon charged against the project so far."""
-    total = s.scalar(
-        select(func.coalesce(func.sum(PrivacySpend.epsilon), 0.0)).where(
-            PrivacySpend.project_id == project_id
-        )
-    )
-    return float(total or 0.0)
 
 
 def charge(s: Session, project_id: str, query_id: str, epsilon: float) -> None:

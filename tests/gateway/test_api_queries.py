@@ -18,6 +18,7 @@ from tests.factories import (
     incidents_meta,
     incidents_table,
     parquet_bytes,
+    query,
     upload,
 )
 
@@ -43,12 +44,6 @@ def project_id(world: World, dataset_id: str) -> str:
     assert r.json()["status"] == "pending"
     assert approve_all(world, r.json()["id"])["status"] == "active"
     return str(r.json()["id"])
-
-
-def query(world: World, project_id: str, spec: dict[str, Any], user: str = "anna") -> Any:
-    return world.client.post(
-        f"/api/v1/projects/{project_id}/queries", headers=world.h(user), json=spec
-    )
 
 
 def reasons(response: Any) -> str:

@@ -11,42 +11,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import date, timedelta
-from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from tests.factories import (
-    World,
-    approve_all,
-    create_project,
-    incidents_meta,
-    incidents_table,
-    parquet_bytes,
-    upload,
-    valid_bsn,
-)
+from tests.factories import World, active_project, incidents_table, query, valid_bsn
 
 CATALOGUE = "data/legal_bases.json"
-
-
-def _project(world: World, *tables: pa.Table, basis: str = "wpg-art22") -> tuple[str, list[str]]:
-    steward = {"wpg-art22": "steward-politie", "douanewet": "steward-douane"}[basis]
-    ids = []
-    for i, table in enumerate(tables):
-        meta = incidents_meta(f"set{i}", legal_basis=basis)
-        r = upload(world, steward, parquet_bytes(table), meta)
-        assert r.status_code == 201, r.text
-        ids.append(str(r.json()["id"]))
-    p = create_project(world, ids)
-    assert approve_all(world, p.json()["id"], stewards=(steward,))["status"] == "active"
-    return str(p.json()["id"]), ids
-
-
-def _query(world: World, project_id: str, spec: dict[str, Any], user: str = "anna") -> Any:
-    return world.client.post(
-        f"/api/v1/projects/{project_id}/queries", headers=world.h(user), json=spec
-    )
 
 
 def _one_row_each(people: int, seed: int) -> pa.Table:
@@ -65,14 +36,14 @@ def _one_row_each(people: int, seed: int) -> pa.Table:
 
 def test_margins_never_give_a_suppressed_cell_away(world: World) -> None:
     table = incidents_table(random.Random(3), people=80, small_region_people=4)
-    project_id, (dataset_id,) = _project(world, table)
+    project_id, (dataset_id,) = active_project(world, table)
     spec = {
         "dataset": dataset_id,
         "group_by": ["region", "incident_type"],
         "aggregates": [{"fn": "count_rows"}],
         "totals": True,
     }
-    r = _query(world, project_id, spec)
+    r = query(world, project_id, spec)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["margin_rows"], "totals asked: margin rows come back"
@@ -92,19 +63,19 @@ def test_margins_never_give_a_suppressed_cell_away(world: World) -> None:
 
 def test_the_same_count_with_one_person_filtered_out_is_suppressed(world: World) -> None:
     table = _one_row_each(40, seed=5)
-    project_id, (dataset_id,) = _project(world, table)
+    project_id, (dataset_id,) = active_project(world, table)
     count = {"group_by": ["region"], "aggregates": [{"fn": "count"}]}
-    first = _query(world, project_id, {"dataset": dataset_id, **count}).json()
+    first = query(world, project_id, {"dataset": dataset_id, **count}).json()
     assert first["rows"] == [["Utrecht", 40]]
     # The attacker removes the one person with the highest damage and compares.
     minus_one = {"column": "damage_eur", "op": "lt", "value": 139.0}
-    second = _query(world, project_id, {"dataset": dataset_id, **count, "filters": [minus_one]})
+    second = query(world, project_id, {"dataset": dataset_id, **count, "filters": [minus_one]})
     assert second.status_code == 200, second.text
     assert second.json()["rows"] in ([], [["Utrecht", None]])
     assert second.json()["disclosure"]["rules"].get("differencing", 0) >= 1
     # A filter that leaves out many people is no differencing pair.
     half = {"column": "damage_eur", "op": "lt", "value": 120.0}
-    third = _query(world, project_id, {"dataset": dataset_id, **count, "filters": [half]})
+    third = query(world, project_id, {"dataset": dataset_id, **count, "filters": [half]})
     assert third.json()["rows"] == [["Utrecht", 20]]
 
 
@@ -112,26 +83,26 @@ def test_a_person_in_two_joined_datasets_counts_once(world: World) -> None:
     police = _one_row_each(30, seed=7)
     # The same 30 people again, each with two more incidents, in a second dataset.
     again = pa.concat_tables([police, police])
-    project_id, (first, second) = _project(world, police, again)
+    project_id, (first, second) = active_project(world, police, again)
     spec = {
         "dataset": first,
         "joins": [{"dataset": second, "on": "bsn", "alias": "other"}],
         "group_by": ["region"],
         "aggregates": [{"fn": "count"}, {"fn": "count_rows"}],
     }
-    r = _query(world, project_id, spec)
+    r = query(world, project_id, spec)
     assert r.status_code == 200, r.text
     assert r.json()["rows"] == [["Utrecht", 30, 60]]
     bad = {**spec, "joins": [{"dataset": second, "on": "region"}]}
-    refused = _query(world, project_id, bad)
+    refused = query(world, project_id, bad)
     assert refused.status_code == 422 and "entity" in str(refused.json()["detail"])
 
 
 def test_reviewer_report_is_for_privacy_officers_only(world: World) -> None:
     table = incidents_table(random.Random(9), people=60, small_region_people=3)
-    project_id, (dataset_id,) = _project(world, table)
+    project_id, (dataset_id,) = active_project(world, table)
     spec = {"dataset": dataset_id, "group_by": ["region"], "aggregates": [{"fn": "count"}]}
-    body = _query(world, project_id, spec).json()
+    body = query(world, project_id, spec).json()
     url = f"/api/v1/projects/{project_id}/queries/{body['query_id']}/disclosure"
     report = world.client.get(url, headers=world.h("pim"))
     assert report.status_code == 200
@@ -159,11 +130,11 @@ def dp_world(world: World) -> World:
 def test_differential_privacy_spends_the_budget_then_denies(dp_world: World) -> None:
     world = dp_world
     table = _one_row_each(200, seed=11)
-    project_id, (dataset_id,) = _project(world, table, basis="douanewet")
+    project_id, (dataset_id,) = active_project(world, table, basis="douanewet")
     spec = {"dataset": dataset_id, "group_by": ["incident_type"], "aggregates": [{"fn": "count"}]}
     answers = []
     for _ in range(2):
-        r = _query(world, project_id, spec)
+        r = query(world, project_id, spec)
         assert r.status_code == 200, r.text
         answers.append(r.json())
     truth = {t: table.column("incident_type").to_pylist().count(t) for t in ("fraude", "diefstal")}
@@ -175,7 +146,7 @@ def test_differential_privacy_spends_the_budget_then_denies(dp_world: World) -> 
         headers=world.h("pim"),
     ).json()
     assert 0 < report["epsilon"] <= 1.0
-    third = _query(world, project_id, spec)
+    third = query(world, project_id, spec)
     assert third.status_code == 403
     reason = " ".join(third.json()["detail"]["reasons"])
     assert "privacy budget" in reason and "left" in reason

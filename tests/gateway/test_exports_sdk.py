@@ -14,15 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sdk import SluisAPIError, SluisClient
-from tests.factories import (
-    World,
-    approve_all,
-    create_project,
-    incidents_meta,
-    incidents_table,
-    parquet_bytes,
-    upload,
-)
+from tests.factories import World, active_project, incidents_table, query
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -34,19 +26,13 @@ def project(world: World) -> tuple[str, str]:
     # A category that a spreadsheet would run as a formula, held by enough people to be released.
     regions = [FORMULA if r == "Utrecht" and i % 2 else r for i, r in enumerate(regions)]
     table = table.set_column(1, "region", pa.array(regions))
-    r = upload(world, "steward-politie", parquet_bytes(table), incidents_meta())
-    assert r.status_code == 201, r.text
-    dataset_id = r.json()["id"]
-    p = create_project(world, [dataset_id])
-    assert approve_all(world, p.json()["id"])["status"] == "active"
-    return str(p.json()["id"]), str(dataset_id)
+    project_id, (dataset_id,) = active_project(world, table)
+    return project_id, dataset_id
 
 
 def _run(world: World, project_id: str, dataset_id: str) -> dict[str, Any]:
     spec = {"dataset": dataset_id, "group_by": ["region"], "aggregates": [{"fn": "count"}]}
-    r = world.client.post(
-        f"/api/v1/projects/{project_id}/queries", headers=world.h("anna"), json=spec
-    )
+    r = query(world, project_id, spec)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
