@@ -12,7 +12,7 @@ from connectors.errors import SchemaError
 from connectors.formats import Source, detect_format, read_table
 from connectors.pii import PiiFinding, detect_identifiers
 from connectors.pseudonym import Pseudonymiser
-from connectors.schema import ColumnRole, ColumnSpec, DatasetMeta, resolve_schema
+from connectors.schema import ARROW_TYPES, ColumnRole, ColumnSpec, DatasetMeta, resolve_schema
 
 __all__ = ["IngestResult", "prepare_dataset"]
 
@@ -66,13 +66,7 @@ def _parse_dates(spec: ColumnSpec, data: pa.ChunkedArray) -> pa.ChunkedArray:
 def _arrow_type(spec: ColumnSpec, current: pa.DataType) -> pa.DataType:
     if spec.type == "timestamp":
         return pa.timestamp("us", tz=current.tz)
-    return {
-        "string": pa.string(),
-        "integer": pa.int64(),
-        "float": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-    }[spec.type]
+    return ARROW_TYPES[spec.type]
 
 
 def _convert(spec: ColumnSpec, data: pa.ChunkedArray) -> pa.ChunkedArray:

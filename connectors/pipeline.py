@@ -48,6 +48,7 @@ from connectors.quarantine import QuarantineReport
 from connectors.readers import DEFAULT_BATCH_ROWS, DEFAULT_MAX_LINE_BYTES, Upload, open_batches
 from connectors.schema import ColumnRole, ColumnSpec, DatasetMeta, resolve_schema
 from connectors.segcrypt import DEFAULT_SEGMENT_BYTES, EncryptedReader, EncryptedWriter
+from connectors.store import fsync_dir
 
 __all__ = [
     "IngestOptions",
@@ -122,15 +123,6 @@ def _head(source: Upload) -> bytes:
     head = source.read(8)
     source.seek(0)
     return head
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def ingest_file(
@@ -229,7 +221,7 @@ def ingest_batches(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(out_path.parent)
+    fsync_dir(out_path.parent)
     rows, specs, findings, report, formulas = result
     return StreamResult(
         path=out_path,

@@ -18,7 +18,7 @@ from connectors.inference import convert_text, infer_text_type, parse_dates, pic
 from connectors.pii import PiiFinding
 from connectors.pseudonym import Pseudonymiser
 from connectors.quarantine import QuarantineReport
-from connectors.schema import STRONG_DETECTORS, ColumnRole, ColumnSpec, DatasetMeta
+from connectors.schema import ARROW_TYPES, STRONG_DETECTORS, ColumnRole, ColumnSpec, DatasetMeta
 
 __all__ = [
     "FORMULA_FIRST_CHARACTERS",
@@ -305,11 +305,4 @@ def record_failures(
 
 def empty_type(column: Column) -> pa.DataType:
     """The Arrow type of a column in a file with no stored rows."""
-    return {
-        "string": pa.string(),
-        "integer": pa.int64(),
-        "float": pa.float64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "timestamp": pa.timestamp("us"),
-    }[column.spec.type]
+    return ARROW_TYPES[column.spec.type]

@@ -216,3 +216,14 @@ def resolve_schema(
             raise IdentifierFound(column, strong[column].detector, str(role))
         specs.append(ColumnSpec(column, _resolve_type(column, type_name, role), role))
     return specs
+
+
+# The Arrow type each schema type is stored as (timestamps keep their source's zone).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "float": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}

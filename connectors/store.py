@@ -17,8 +17,8 @@ __all__ = ["read_encrypted_parquet", "write_encrypted_parquet"]
 _COMPRESSION = "zstd"
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename durable; not every platform lets a directory be opened.
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (where a directory can be opened at all)."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
         try:
@@ -56,7 +56,7 @@ def write_private_file(path: Path, data: bytes) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def read_encrypted_parquet(path: Path, data_key: bytes, *, aad: bytes) -> pa.Table:

@@ -21,6 +21,12 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="Data directory (default: $SLUIS_DATA_DIR, else ./.sluis)."),
 ]
 
+# Commands that talk to a running gateway as a user (query, dataset upload).
+GatewayUrl = Annotated[str, typer.Option("--url", envvar="SLUIS_URL", help="Gateway base URL.")]
+Token = Annotated[
+    str, typer.Option("--token", envvar="SLUIS_TOKEN", help="API token (or $SLUIS_TOKEN).")
+]
+
 
 def ctx() -> AuditContext:
     """The audit actor of a command: the operating-system user who ran it."""

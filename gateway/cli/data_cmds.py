@@ -12,7 +12,7 @@ import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from gateway.cli.common import DataDir, err
+from gateway.cli.common import DataDir, GatewayUrl, Token, err
 from gateway.cli.common import ctx as _ctx
 from gateway.cli.common import fail as _fail
 from gateway.cli.common import runtime as _runtime
@@ -194,12 +194,8 @@ def upload_file(client: httpx.Client, path: Path, meta: str, *, progress: bool =
 def dataset_upload(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet, XLSX or JSON Lines file.")],
     meta: Annotated[Path, typer.Option("--meta", help="The upload metadata (JSON).")],
-    url: Annotated[
-        str, typer.Option("--url", envvar="SLUIS_URL", help="Gateway base URL.")
-    ] = "http://127.0.0.1:8000",
-    token: Annotated[
-        str, typer.Option("--token", envvar="SLUIS_TOKEN", help="API token (or $SLUIS_TOKEN).")
-    ] = "",
+    url: GatewayUrl = "http://127.0.0.1:8000",
+    token: Token = "",
 ) -> None:
     """Upload a dataset to a running gateway (streamed, with a progress bar); prints the answer."""
     if not token:

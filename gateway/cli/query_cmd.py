@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cli.common import GatewayUrl, Token
 from sdk import SluisAPIError, SluisClient
 
 err = Console(stderr=True)
@@ -26,12 +27,8 @@ def query(
     spec_file: Annotated[
         Path, typer.Argument(help="Query spec as JSON ('-' reads stdin).", allow_dash=True)
     ],
-    url: Annotated[
-        str, typer.Option("--url", envvar="SLUIS_URL", help="Gateway base URL.")
-    ] = "http://127.0.0.1:8000",
-    token: Annotated[
-        str, typer.Option("--token", envvar="SLUIS_TOKEN", help="API token (or $SLUIS_TOKEN).")
-    ] = "",
+    url: GatewayUrl = "http://127.0.0.1:8000",
+    token: Token = "",
     output: Annotated[
         str, typer.Option("--output", "-o", help="table, csv or json (stdout).")
     ] = "table",
