@@ -114,12 +114,12 @@ def find_differencing(
     released, so they neither need protection nor break a pair.
 
     A difference that does not decode is accepted as large only when its lower
-    bound (:meth:`EntitySketch.min_difference`) reaches min_entities. With the
-    sketch's capacity (about 150) far above min_entities (typically <= 50) a
-    failed decode is a large difference; for a larger min_entities the rule
-    errs towards suppression. A row without a sketch (or with a malformed one)
-    is flagged whenever there is anything to compare it with; every row is
-    flagged when a released sketch is malformed.
+    bound (:meth:`EntitySketch.min_difference`) reaches min_entities. A failed
+    decode of a large difference leaves most buckets impure, each counting for
+    at least two entities, so its bound exceeds any usual min_entities (<= 50);
+    for a larger min_entities the rule errs towards suppression. A row without
+    a sketch (or with a malformed one) is flagged whenever there is anything to
+    compare it with; every row is flagged when a released sketch is malformed.
     """
     if min_entities <= 1:  # no difference lies in 1..0
         return frozenset()

@@ -3,7 +3,10 @@
 The gateway path is real: HTTP to uvicorn, token lookup, the policy decision
 from a real OPA child, decryption (cached after the first query), DuckDB,
 the anonymiser, and the audit entries. The baseline is the same aggregate
-(distinct entities per group) on the same rows in an in-memory DuckDB.
+(distinct entities per group) on the same rows in an in-memory DuckDB, as
+uploaded (short person numbers, which DuckDB keeps inline: the stricter
+baseline, on which the target is judged) and, for reference, as stored (the
+project's 32-character pseudonyms, the gateway's hidden columns left out).
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ import uvicorn
 from gateway.api.app import create_app
 from gateway.audit.log import AuditContext
 from gateway.core.config import Settings
+from gateway.engine.hashes import HIDDEN_PREFIX
+from gateway.services import datasets as dataset_service
 from gateway.services import setup, users
+from gateway.services.tables import load_table
 
+TARGET_RATIO = 1.15
 REGIONS = [
     "Groningen",
     "Friesland",
@@ -154,6 +161,12 @@ def run(rows: int, repeats: int) -> None:
 
                 cold = _time(api_query, 1)[0]
                 api = _time(api_query, repeats)
+            with rt.read() as s:
+                version = dataset_service.version_of(dataset_service.get(s, dataset_id), None)
+                stored = load_table(rt, version, project_id=project["id"])  # the cached table
+            stored = stored.select(
+                [c for c in stored.column_names if not c.startswith(HIDDEN_PREFIX)]
+            )
 
             con = duckdb.connect()
             con.register("t", table)
@@ -163,6 +176,9 @@ def run(rows: int, repeats: int) -> None:
             )
             con.execute(sql).fetchall()
             raw = _time(lambda: con.execute(sql).fetchall(), repeats)
+            con.register("t", stored)
+            con.execute(sql).fetchall()
+            raw_stored = _time(lambda: con.execute(sql).fetchall(), repeats)
 
             server.should_exit = True
             thread.join(timeout=10)
@@ -176,5 +192,10 @@ def run(rows: int, repeats: int) -> None:
     print(f"upload (parse, detect, pseudonymise, encrypt, store): {ms(upload_s)}")
     print(f"first API query (includes decrypting the dataset):   {ms(cold)}")
     print(f"API query median:       {ms(api_med)}  (p99 {ms(_percentile(api, 0.99))})")
+    stored_med = statistics.median(raw_stored)
     print(f"raw DuckDB median:      {ms(raw_med)}  (p99 {ms(_percentile(raw, 0.99))})")
+    print(f"raw DuckDB, as stored:  {ms(stored_med)}  (pseudonyms)")
     print(f"ratio API / raw DuckDB: {api_med / raw_med:.2f}x  (overhead {ms(api_med - raw_med)})")
+    print(f"ratio API / raw DuckDB as stored: {api_med / stored_med:.2f}x")
+    verdict = "met" if api_med / raw_med <= TARGET_RATIO else "missed"
+    print(f"target <= {TARGET_RATIO}x of raw DuckDB (as uploaded): {verdict}")

@@ -72,19 +72,24 @@ def _fetch(
 def run_statements(st: Statements, tables: list[pa.Table]) -> dict[str, Any]:
     """Run every statement of one query; table i is registered as ``t{i}``.
 
-    ``pe`` is materialised as a temporary (in-memory, per-cursor) table when more
-    than one statement reads it, else inlined as a CTE (one scan, one statement).
-    Returns the rows of each statement by name (``cells``, ``order``, ``sketch``)
-    and ``l0``.
+    ``pe`` is materialised as a temporary (in-memory, per-cursor) table only when the
+    order statistics or DP read it besides the row statistics; otherwise it streams
+    into ``pb`` (sketches) or the row statistics as a CTE, and is never stored. ``pb``,
+    a few thousand rows per result row at most, is materialised for its two readers.
+    Returns the rows of each statement by name (``cells``, ``order``, ``sketch``) and
+    ``l0``.
     """
     con = _database().cursor()
     try:
         for i, table in enumerate(tables):
             con.register(f"t{i}", table)
-        shared = bool(st.order or st.sketch or st.l0)
-        if shared:
-            con.execute(f"CREATE TEMP TABLE pe AS {st.with_base(st.pe, False)}", st.params)
-        if not shared:
+        if st.pe_shared:
+            pe = st.with_base(st.pe, False)
+            con.execute(f"CREATE TEMP TABLE {st.pe_name} AS {pe}", st.params)
+        if st.pb:
+            pb, params = (st.pb, {}) if st.pe_shared else (st.with_base(st.pb, True), st.params)
+            con.execute(f"CREATE TEMP TABLE {st.pb_name} AS {pb}", params)
+        if not (st.pe_shared or st.pb):
             return {"cells": _fetch(con, st.with_base(st.cells, True), st.params)}
         out: dict[str, Any] = {"cells": _fetch(con, st.cells, {})}
         if st.order:

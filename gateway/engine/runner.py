@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Literal
 
 import pyarrow as pa
@@ -22,10 +23,10 @@ import pyarrow as pa
 from anonymiser import CellTable
 from gateway.core.errors import BadInput
 from gateway.engine import duckdb_engine
-from gateway.engine.hashes import hash_columns
+from gateway.engine.hashes import entity_keys
 from gateway.engine.plan import EntityColumns, Plan, Schemas, plan, referenced_columns
 from gateway.engine.spec import QuerySpec
-from gateway.engine.sql import EngineOptions, compile_plan
+from gateway.engine.sql import EngineOptions, EntityKeys, compile_plan
 from gateway.engine.stats import cell_table
 
 __all__ = [
@@ -55,11 +56,13 @@ def _tables(p: Plan, tables: Mapping[str, pa.Table]) -> list[pa.Table]:
     return [tables[d] for d in p.datasets]
 
 
-def _entity_hashes(p: Plan, data: list[pa.Table]) -> tuple[str, str] | None:
-    """The entity's precomputed hash columns, when its table was loaded with them."""
-    hidden = hash_columns(p.entity.column)
+def _entity_keys(p: Plan, data: list[pa.Table]) -> EntityKeys | None:
+    """The entity's precomputed hidden columns, when its table was loaded with them."""
+    hidden = entity_keys(p.entity.column)
     present = data[p.entity.table].column_names
-    return hidden if all(c in present for c in hidden) else None
+    if hidden.key not in present or hidden.check not in present:
+        return None
+    return hidden if hidden.ordinal in present else replace(hidden, ordinal=None)
 
 
 def execute(
@@ -88,16 +91,16 @@ def execute_plan(
     options = options or EngineOptions()
     data = _tables(p, tables)
     name = engine_name(engine)
-    hashes = _entity_hashes(p, data)
+    entity = _entity_keys(p, data)
     if name == "spark":
         from gateway.engine import spark_engine  # pyspark and the JVM only when asked
 
         views, pe_name = spark_engine.names(len(data))
-        st = compile_plan(p, "spark", views, options, pe_name, hashes)
+        st = compile_plan(p, "spark", views, options, pe_name, entity)
         results = spark_engine.run_statements(st, data)
     else:
         views = [f"t{i}" for i in range(len(data))]
-        st = compile_plan(p, "duckdb", views, options, entity_hashes=hashes)
+        st = compile_plan(p, "duckdb", views, options, entity=entity)
         results = duckdb_engine.run_statements(st, data)
     return cell_table(
         p,

@@ -99,14 +99,20 @@ def run_statements(st: Statements, tables: Sequence[pa.Table]) -> dict[str, Any]
     from pyspark.storagelevel import StorageLevel
 
     spark = session()
-    cached = None
+    cached = []
     try:
         for name, table in zip(st.tables, tables, strict=True):
             spark.createDataFrame(table).createOrReplaceTempView(name)
-        # pe is read by several statements: keep it in memory, never on disk.
-        cached = spark.sql(st.with_base(st.pe, False), args=st.params)
-        cached = cached.persist(StorageLevel.MEMORY_ONLY)
-        cached.createOrReplaceTempView(st.pe_name)
+
+        def keep(df: Any, name: str) -> None:
+            # Read by several statements: kept in memory, never on disk.
+            df = df.persist(StorageLevel.MEMORY_ONLY)
+            df.createOrReplaceTempView(name)
+            cached.append(df)
+
+        keep(spark.sql(st.with_base(st.pe, False), args=st.params), st.pe_name)
+        if st.pb:
+            keep(spark.sql(st.pb), st.pb_name)
         out: dict[str, Any] = {"cells": _rows(spark.sql(st.cells))}
         if st.order:
             out["order"] = _rows(spark.sql(st.with_base(st.order, False), args=st.params))
@@ -116,7 +122,7 @@ def run_statements(st: Statements, tables: Sequence[pa.Table]) -> dict[str, Any]
             out["l0"] = _rows(spark.sql(st.l0))[0]["l0"]
         return out
     finally:
-        if cached is not None:
-            cached.unpersist()
-        for view in (*st.tables, st.pe_name):
+        for df in cached:
+            df.unpersist()
+        for view in (*st.tables, st.pe_name, st.pb_name):
             spark.catalog.dropTempView(view)

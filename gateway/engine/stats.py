@@ -121,8 +121,12 @@ def cell_table(
             i = st.measures[a.ref].index
             entities = int(row[f"o_n{i}"])
             if fn.is_magnitude:
-                total, count = _number(row[f"o_s{i}"]), int(row[f"o_c{i}"] or 0)
-                value = total if fn is AggregateFn.SUM else (total / count if count else None)  # type: ignore[operator]
+                total = _number(row[f"o_s{i}"])
+                if fn is AggregateFn.SUM:
+                    value = total
+                else:  # a mean: value counts are kept only when a mean is asked
+                    count = int(row[f"o_c{i}"] or 0)
+                    value = total / count if count and total is not None else None
                 if options.dp:
                     s, c = row[f"o_dp_s{i}"], int(row[f"o_dp_c{i}"] or 0)
                     s = float(s) if s is not None else 0.0

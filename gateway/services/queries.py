@@ -237,6 +237,7 @@ def run(
         sketches=config.differencing,
         dp_max_groups=config.dp_max_groups if dp else None,
         dp_clip=(config.dp_clip or 1.0) if dp else None,
+        top_contributors=max(config.dominance_n, 2),  # the (n,k) rule's n; p% reads two
     )
     tables = {d: load_table(rt, v, project_id=project_id) for d, v in versions.items()}
     cells = _sensitive(checked, execute_plan(checked, tables, options))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import struct
 
 import duckdb
 import numpy as np
@@ -44,11 +45,38 @@ def test_layout_follows_the_engine_contract() -> None:
     g = int(hashlib.md5(str(h).encode()).hexdigest()[:15], 16)
     assert entity_hash("0a1b2c") == h
     assert dict(sketch.buckets) == {
-        h & 63: (1, h, g),
-        64 + ((h >> 6) & 63): (1, h, g),
-        128 + ((h >> 12) & 63): (1, h, g),
+        h & 31: (1, h, g),
+        32 + ((h >> 6) & 31): (1, h, g),
     }
     assert sketch.n == 1
+
+
+def _version_one_bytes(entities: list[str]) -> bytes:
+    """A sketch as the first layout stored it: three sub-tables of 64 buckets, bits 0-17."""
+    table: dict[int, list[int]] = {}
+    for h in {_h(e) for e in entities}:
+        g = int(hashlib.md5(str(h).encode()).hexdigest()[:15], 16)
+        for j in range(3):
+            bucket = table.setdefault(j * 64 + ((h >> (6 * j)) & 63), [0, 0, 0])
+            bucket[0], bucket[1], bucket[2] = bucket[0] + 1, bucket[1] ^ h, bucket[2] ^ g
+    records = sorted((i, *b) for i, b in table.items())
+    return struct.pack(">BqH", 1, len(set(entities)), len(records)) + b"".join(
+        struct.pack(">BiQQ", *r) for r in records
+    )
+
+
+def test_version_one_bytes_fold_into_the_current_layout() -> None:
+    """Sketches stored by the first layout still parse, and equal the current layout's."""
+    entities = [f"person-{i}" for i in range(200)]
+    current = EntitySketch.from_entities(entities)
+    old = _version_one_bytes(entities)
+    assert EntitySketch.from_bytes(old) == current
+    arrays = SketchArrays.parse([old, current.to_bytes(), b"\x01" + old[1:-1]])
+    assert arrays.valid.tolist() == [True, True, False]
+    assert arrays.sketch(0) == arrays.sketch(1) == current
+    # An old sketch is compared as a current one: one entity apart is found.
+    diff = EntitySketch.from_bytes(_version_one_bytes(entities[1:])).subtract(current)
+    assert diff.difference() == (0, 1)
 
 
 def test_duckdb_reference_sql_matches_python() -> None:
@@ -64,8 +92,8 @@ def test_duckdb_reference_sql_matches_python() -> None:
         k AS (SELECT CAST('0x' || substr(md5(s), 1, 15) AS BIGINT) AS h FROM e),
         kc AS (SELECT h, CAST('0x' || substr(md5(CAST(h AS VARCHAR)), 1, 15) AS BIGINT) AS g
                FROM k),
-        b AS (SELECT j * 64 + ((h >> (6 * j)) & 63) AS bucket, h, g
-              FROM kc, range(3) AS r(j))
+        b AS (SELECT j * 32 + ((h >> (6 * j)) & 31) AS bucket, h, g
+              FROM kc, range(2) AS r(j))
         SELECT bucket, count(*), bit_xor(h), bit_xor(g) FROM b GROUP BY bucket
         """
     ).fetchall()
@@ -81,9 +109,9 @@ def test_small_differences_decode_exactly(pair: tuple[set[str], set[str]]) -> No
     diff = EntitySketch.from_entities(a).subtract(EntitySketch.from_entities(b))
     truth = (len(a - b), len(b - a))
     result = diff.difference()
-    # Two of up to 60 entities can share all three buckets (about 1 in 150 pairs
-    # at d = 60): then the decode fails, but never gives a wrong answer, and the
-    # lower bound still holds.
+    # Entities can share both buckets (a few times in a hundred at 9 entities,
+    # more often in larger differences): then the decode fails, but never gives
+    # a wrong answer, and the lower bound still holds.
     assert result in (truth, None)
     if result is None:
         assert diff.min_difference() <= sum(truth)
@@ -91,17 +119,17 @@ def test_small_differences_decode_exactly(pair: tuple[set[str], set[str]]) -> No
         assert diff.min_difference() == sum(truth)
 
 
-def test_decode_rate_up_to_sixty() -> None:
+def test_decode_rate_up_to_ten() -> None:
     rng = random.Random(11)
     failures = 0
     for _ in range(400):
-        d = rng.randint(1, 60)
+        d = rng.randint(1, 10)
         k = rng.randint(0, d)
         a, b = _pair(rng, rng.randint(0, 300), k, d - k)
         result = EntitySketch.from_entities(a).subtract(EntitySketch.from_entities(b)).difference()
         assert result in ((k, d - k), None)
         failures += result is None
-    assert failures <= 8  # expected about 1; a broken peeler fails most of them
+    assert failures <= 20  # expected about 7; a broken peeler fails most of them
 
 
 @given(entity_sets)
@@ -138,10 +166,10 @@ def test_garbage_never_decodes_to_a_small_difference(
     raw: dict[int, tuple[int, int, int]],
 ) -> None:
     # Balance the counts so the sketch passes validation; keys and checks stay random.
-    totals = [sum(c for i, (c, _, _) in raw.items() if i // 64 == j) for j in range(3)]
+    totals = [sum(c for i, (c, _, _) in raw.items() if i // 32 == j) for j in range(2)]
     n = totals[0]
-    for j in (1, 2):
-        slot = j * 64 + 63
+    for j in (1,):
+        slot = j * 32 + 31
         count, key, check = raw.get(slot, (0, 0, 0))
         raw[slot] = (count + n - totals[j], key, check)
     assert EntitySketch(n, raw).difference() is None
@@ -152,11 +180,11 @@ def test_a_mixed_bucket_is_not_taken_for_one_entity() -> None:
     g = EntitySketch.from_keys([keys[0]]).buckets
     mixed = keys[0] ^ keys[1] ^ keys[2]
     # Count 1 and the XOR of three keys: passes the count test, fails the check.
-    fake = EntitySketch(1, {i: (1, mixed, 0) for i in range(0, WIDTH, 64)})
+    fake = EntitySketch(1, {i: (1, mixed, 0) for i in range(0, WIDTH, 32)})
     assert fake.difference() is None
     # A genuine key and check in buckets that are not its own: fails bucket consistency.
     count, key, check = g[min(g)]
-    wrong = {(i // 64) * 64 + (i + 1) % 64: (count, key, check) for i in g}
+    wrong = {(i // 32) * 32 + (i + 1) % 32: (count, key, check) for i in g}
     assert EntitySketch(1, wrong).difference() is None
     assert EntitySketch(1, dict(g)).difference() == (1, 0)
 
@@ -165,9 +193,9 @@ def test_invalid_sketches_are_rejected() -> None:
     with pytest.raises(ValueError, match="layout"):
         EntitySketch(1, {WIDTH: (1, 1, 1)})
     with pytest.raises(ValueError, match="add up"):
-        EntitySketch(2, {0: (1, 1, 1), 64: (1, 1, 1), 128: (1, 1, 1)})
+        EntitySketch(2, {0: (1, 1, 1), 32: (1, 1, 1)})
     with pytest.raises(ValueError, match="range"):
-        EntitySketch(1, {0: (1, 2**60, 1), 64: (1, 1, 1), 128: (1, 1, 1)})
+        EntitySketch(1, {0: (1, 2**60, 1), 32: (1, 1, 1)})
 
 
 @given(entity_sets)
@@ -187,7 +215,7 @@ def test_difference_sketches_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x01", b"\x02" + bytes(10), bytes([1]) + bytes(8) + bytes([0, 1])],
+    [b"", b"\x01", b"\x03" + bytes(10), bytes([1]) + bytes(8) + bytes([0, 1])],
 )
 def test_malformed_bytes_are_rejected(data: bytes) -> None:
     with pytest.raises(ValueError, match="malformed"):

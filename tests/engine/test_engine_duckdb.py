@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from anonymiser.cells import TOTAL
@@ -39,6 +40,32 @@ def test_duckdb_matches_the_oracle(spec: dict[str, Any], base: list[Any], other:
     base, other = flatten(base), flatten(other)
     got = run(spec, base, other)
     assert_same(by_key(got), oracle(spec, base, other))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs(), base=base_rows, other=other_rows)
+def test_statistics_rolled_up_with_the_sketches_equal_the_direct_ones(
+    spec: dict[str, Any], base: list[Any], other: list[Any]
+) -> None:
+    """With sketches the row statistics are rolled up from partial buckets (pb);
+    without, they come straight from the per-entity rows: the same numbers either way."""
+    base, other = flatten(base), flatten(other)
+    rolled, direct = run(spec, base, other), run(spec, base, other, sketches=False)
+    assert rolled.keys == direct.keys and rolled.cells == direct.cells
+
+
+def test_the_top_contributors_listed_are_as_many_as_asked() -> None:
+    base = [
+        {"person": f"p{i:02d}", "region": "N", "amount": i, "score": None, "day": None}
+        for i in range(1, 31)
+    ]
+    spec = {"dataset": "base", "aggregates": [{"fn": "sum", "column": "amount"}]}
+    for sketches in (True, False):
+        for n in (1, 2, 10):
+            (cell,) = run(spec, base, [], sketches=sketches, top_contributors=n).cells
+            assert cell.top == tuple(float(v) for v in range(30, 30 - n, -1))
+    with pytest.raises(ValueError, match="top_contributors"):
+        EngineOptions(top_contributors=11)
 
 
 def test_a_person_in_several_rows_and_joined_datasets_counts_once() -> None:

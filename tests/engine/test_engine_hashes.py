@@ -1,5 +1,6 @@
-"""Entity hashes precomputed at load time give exactly the sketches of hashing in SQL, which
-are the Python oracle's; the hidden columns holding them cannot be named by a query."""
+"""Entity columns precomputed at load time (sketch key and check, an ordinal if keys collide)
+give exactly the statistics and sketches of counting by value and hashing in SQL, which are
+the Python oracle's; the hidden columns holding them cannot be named by a query."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 
 from anonymiser.sketch import EntitySketch, entity_hash
 from gateway.core.errors import BadInput
-from gateway.engine.hashes import hash_columns, with_entity_hashes
+from gateway.engine import hashes
+from gateway.engine.hashes import entity_keys, hash_columns, with_entity_hashes
 from gateway.engine.runner import EngineOptions, execute
 from gateway.engine.spec import QuerySpec
 from tests.engine.engine_oracle import (
@@ -70,9 +72,35 @@ def test_precomputed_hashes_give_the_sql_and_the_oracle_sketches(
     spec: dict[str, Any], base: list[Any], other: list[Any]
 ) -> None:
     base, other = flatten(base), flatten(other)
-    got = sketches(run(spec, hashed(base, other)))
-    assert got == sketches(run(spec, plain(base, other)))
+    fast, slow = run(spec, hashed(base, other)), run(spec, plain(base, other))
+    got = sketches(fast)
+    assert got == sketches(slow)
     assert got == {key: want["sketch"] for key, want in oracle(spec, base, other).items()}
+    # Counting entities by their key gives the statistics of counting them by value.
+    assert fast.keys == slow.keys and fast.cells == slow.cells
+
+
+def test_keys_are_unique_so_no_ordinal_is_added() -> None:
+    got = with_entity_hashes(table("base", rows(["p01", "p02", "p01", None])), ["person"])
+    assert entity_keys("person").ordinal not in got.column_names
+
+
+def test_colliding_keys_add_an_ordinal_and_counts_stay_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two entities sharing a key must not be counted as one: the engine counts by ordinal."""
+    # A deliberately weak key (the value's length): p01 and p02 collide.
+    monkeypatch.setattr(hashes, "entity_hash_sql", lambda _d, v: f"CAST(LENGTH({v}) AS BIGINT)")
+    people = ["p03", None, "p01", "p03", "p02", "p01", "p0004"]
+    got = with_entity_hashes(table("base", rows(people)), ["person"])
+    ordinals = got[entity_keys("person").ordinal].to_pylist()
+    assert [o is None for o in ordinals] == [p is None for p in people]
+    number = {p: o for p, o in zip(people, ordinals, strict=True) if p is not None}
+    assert sorted(number.values()) == [0, 1, 2, 3]  # one number per entity, from 0
+    assert all(number[p] == o for p, o in zip(people, ordinals, strict=True) if p is not None)
+    spec = {**SPEC, "aggregates": [{"fn": "count"}, {"fn": "sum", "column": "amount"}]}
+    fast, slow = run(spec, {"base": got}), run(spec, plain(rows(people), []))
+    assert fast.keys == slow.keys and fast.cells == slow.cells
 
 
 def test_the_hidden_columns_hold_the_sketch_key_and_check() -> None:
@@ -84,7 +112,7 @@ def test_the_hidden_columns_hold_the_sketch_key_and_check() -> None:
             assert (h, g) == (None, None)
         else:
             assert EntitySketch.from_keys([h]) == EntitySketch.from_entities([person])
-            assert EntitySketch.from_keys([h]).buckets[h & 63][2] == g
+            assert EntitySketch.from_keys([h]).buckets[h & 31][2] == g
 
 
 def test_integer_entities_are_hashed_as_their_text() -> None:
@@ -98,17 +126,18 @@ def test_a_dataset_cannot_supply_its_own_hashes() -> None:
     people = [f"p{i:02d}" for i in range(6)]
     forged = table("base", rows(people))
     for column in ("person", "region"):
-        for name in hash_columns(column):
+        for name in (entity_keys(column).ordinal, *hash_columns(column)):
             forged = forged.append_column(name, pa.array([1] * 6, pa.int64()))
     got = with_entity_hashes(forged, ["person"])
     assert got.column_names == [*table("base", []).column_names, *hash_columns("person")]
-    assert run(SPEC, {"base": got}).sketches == run(SPEC, plain(rows(people), [])).sketches
+    fast, slow = run(SPEC, {"base": got}), run(SPEC, plain(rows(people), []))
+    assert fast.sketches == slow.sketches and fast.cells == slow.cells
 
 
 @pytest.mark.parametrize("use", ["group_by", "filter", "aggregate"])
 def test_the_hidden_columns_cannot_be_named(use: str) -> None:
     tables = hashed(rows(["p01", "p02"]), [])
-    hidden, _ = hash_columns("person")
+    hidden = hash_columns("person")[0]
     spec: dict[str, Any] = {"dataset": "base", "aggregates": [{"fn": "count"}]}
     if use == "group_by":
         spec["group_by"] = [hidden]
