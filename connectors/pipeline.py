@@ -34,6 +34,7 @@ from connectors.plan import (
     Column,
     Reservoir,
     check_late_findings,
+    column_pseudonymisers,
     empty_type,
     finish_batch,
     merge_findings,
@@ -272,6 +273,9 @@ def _stream(
     report = QuarantineReport()
     formulas: dict[str, int] = {}
     stored_rows = 0
+    # Memoised per identifier column for this ingest only: a recurring person is
+    # hashed once, not once per batch (connectors/memo.py).
+    hashers = column_pseudonymisers(columns, pseudonymiser)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         sink = EncryptedWriter(
@@ -310,7 +314,7 @@ def _stream(
                     record_failures(report, failed, offset, name, reason)
                 for name, hits in prepared.formulas.items():
                     formulas[name] = formulas.get(name, 0) + hits
-                arrays = finish_batch(prepared, columns, pseudonymiser)
+                arrays = finish_batch(prepared, hashers)
                 table = pa.Table.from_arrays(arrays, names=[c.spec.name for c in columns])
                 if prepared.failed_any is not None:
                     rejected = int(pc.sum(prepared.failed_any).as_py() or 0)

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from connectors.errors import IdentifierFound, SchemaError
 from connectors.inference import convert_text, infer_text_type, parse_dates, pick_date_format
+from connectors.memo import DEFAULT_MAX_BYTES
 from connectors.pii import PiiFinding
 from connectors.pseudonym import Pseudonymiser
 from connectors.quarantine import QuarantineReport
@@ -26,6 +27,7 @@ __all__ = [
     "PreparedBatch",
     "Reservoir",
     "check_late_findings",
+    "column_pseudonymisers",
     "convert_column",
     "empty_type",
     "finish_batch",
@@ -131,13 +133,37 @@ def prepare_batch(batch: pa.RecordBatch, columns: list[Column]) -> PreparedBatch
     return PreparedBatch(batch, arrays, failures, failed_any, formulas)
 
 
-def finish_batch(
-    prepared: PreparedBatch, columns: list[Column], pseudonymiser: Pseudonymiser
-) -> list[pa.Array]:
-    """The stored columns of a prepared batch: identifier columns pseudonymised."""
+def column_pseudonymisers(
+    columns: list[Column], pseudonymiser: Pseudonymiser, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[Pseudonymiser | None]:
+    """For one ingest: a memoised pseudonymiser per identifier column, None for the rest.
+
+    A person recurs across batches, so each distinct value is hashed once per
+    ingest rather than once per batch. One memo per column, so a column of
+    all-distinct values switches its own memo off without disturbing another;
+    they share ``max_bytes``. The memos go when the list does.
+    """
+    identifiers = sum(column.spec.role is ColumnRole.IDENTIFIER for column in columns)
+    share = max_bytes // max(identifiers, 1)
     return [
-        pseudonymiser.hash_encoded(values) if column.spec.role is ColumnRole.IDENTIFIER else values
-        for column, values in zip(columns, prepared.arrays, strict=True)
+        pseudonymiser.memoised(max_bytes=share)
+        if column.spec.role is ColumnRole.IDENTIFIER
+        else None
+        for column in columns
+    ]
+
+
+def finish_batch(
+    prepared: PreparedBatch, pseudonymisers: list[Pseudonymiser | None]
+) -> list[pa.Array]:
+    """The stored columns of a prepared batch: identifier columns pseudonymised.
+
+    ``pseudonymisers`` has one entry per column (see :func:`column_pseudonymisers`):
+    a pseudonymiser for an identifier column, else None.
+    """
+    return [
+        values if pseudonymiser is None else pseudonymiser.hash_encoded(values)
+        for pseudonymiser, values in zip(pseudonymisers, prepared.arrays, strict=True)
     ]
 
 
