@@ -23,7 +23,7 @@ import numpy as np
 
 from anonymiser.cells import AggregateFn, CellTable
 from anonymiser.config import DisclosureConfig
-from anonymiser.secondary.lp import AttackerLP
+from anonymiser.secondary.lp import AttackerLP, AttackerRows
 from anonymiser.secondary.structure import (
     BadColumn,
     BoolArray,
@@ -34,7 +34,7 @@ from anonymiser.secondary.structure import (
     build_column,
 )
 
-__all__ = ["Interval", "audit", "audit_column", "protection_range", "targets"]
+__all__ = ["Interval", "audit", "audit_column", "protection_range", "targets", "too_narrow"]
 
 Cell = tuple[int, str]
 INF = float("inf")
@@ -79,6 +79,23 @@ def targets(
     p = np.array([protection_range(float(x), st.fn, config) for x in v])
     lower = np.maximum(v - p, 0.0) if st.nonnegative else v - p
     return lower, v + p
+
+
+def too_narrow(
+    st: ColumnStructure, suppressed: BoolArray, nodes: IntArray, config: DisclosureConfig
+) -> IntArray:
+    """Suppressed ``nodes`` whose targets the rows alone put out of reach: failing, no LP needed.
+
+    Only a shortcut to failing (see :mod:`anonymiser.secondary.propagate`): a node
+    not returned still needs the LP audit.
+    """
+    nodes = nodes[suppressed[nodes]]
+    if nodes.size == 0:
+        return nodes
+    lower, upper = targets(st, nodes, config)
+    rows = AttackerRows(st, suppressed)
+    up, down = rows.unreachable(rows.var_of[nodes], lower, upper)
+    return nodes[up | down]
 
 
 def audit_column(

@@ -1,7 +1,9 @@
 """Secondary suppression: choose complements, audit with the LP, suppress more until it passes.
 
 Per additive column: start from the primary cells, close the pattern (see
-:mod:`anonymiser.secondary.choose`), audit it (see :mod:`anonymiser.secondary.audit`).
+:mod:`anonymiser.secondary.choose`), audit it (see :mod:`anonymiser.secondary.audit`):
+first against the bounds the relations alone imply, which show many too-narrow
+cells without an LP (see :mod:`anonymiser.secondary.propagate`), then with the LP.
 Every primary cell still too narrow first gets one more partner per relation
 (twice), then its whole relations (twice), then the whole column. A primary cell
 published earlier (``prior``) cannot be protected by this query: it is
@@ -22,6 +24,7 @@ from anonymiser.secondary.audit import (
     additive_columns,
     audit_column,
     protection_range,
+    too_narrow,
     unauditable,
 )
 from anonymiser.secondary.choose import Closure
@@ -124,18 +127,25 @@ def _protect_column(
     todo = nodes
     for step in (*_STEPS, None):
         t1 = time.perf_counter()
-        # Between steps, a cell the witness rounds miss counts as failing unless a
-        # few exact solves settle it; the last audit settles every cell exactly.
-        limit = None if step is None else _SOLVES_PER_STEP
-        ivs = audit_column(st, closure.sup, todo, config, exact=False, max_solves=limit)
+        # Cells the rows alone keep too narrow need more suppression whatever the
+        # LP says: escalate for them first, and run the LP audit once none is left.
+        failing = (
+            [] if step is None else [int(n) for n in too_narrow(st, closure.sup, todo, config)]
+        )
+        if not failing:
+            # Between steps, a cell the witness rounds miss counts as failing unless a
+            # few exact solves settle it; the last audit settles every cell exactly.
+            limit = None if step is None else _SOLVES_PER_STEP
+            ivs = audit_column(st, closure.sup, todo, config, exact=False, max_solves=limit)
+            last = {int(n): iv for n, iv in zip(todo, ivs, strict=True)}
+            done.update((n, iv) for n, iv in last.items() if iv.protected)
+            todo = np.array([n for n in last if n not in done], dtype=np.int64)
+            failing = [int(n) for n in todo if not st.fixed[n]]
+            if not failing or step is None:
+                done.update(last)
+                times[1] += time.perf_counter() - t1
+                break
         times[1] += time.perf_counter() - t1
-        last = {int(n): iv for n, iv in zip(todo, ivs, strict=True)}
-        done.update((n, iv) for n, iv in last.items() if iv.protected)
-        todo = np.array([n for n in last if n not in done], dtype=np.int64)
-        failing = [int(n) for n in todo if not st.fixed[n]]
-        if not failing or step is None:
-            done.update(last)
-            break
         t2 = time.perf_counter()
         for n in failing:
             if step == "widen":
