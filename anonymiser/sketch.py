@@ -6,7 +6,12 @@ set differences when they are small, which is what differencing protection
 engine, which computes sketches in SQL (DuckDB and Spark must agree):
 
 - ``s`` = the entity value as VARCHAR; ``m`` = md5(s) in lowercase hex;
-  ``h = int(m[0:15], 16)`` (60 bits); check ``g(h) = int(md5(str(h))[0:15], 16)``.
+  ``h = int(m[0:15], 16)`` (60 bits).
+- check ``g(h)``, with ``hi = h >> 30`` and ``lo = h & (2**30 - 1)``:
+  ``((hi * 1103515245 + lo * 2654435761) % 1073741789) * 2**30
+  + (lo * 1664525 + hi * 22695477) % 1073741783`` (60 bits). Plain BIGINT
+  arithmetic that never overflows, so SQL computes it per entity as cheaply as
+  it reads a column; the two moduli are primes below 2**30.
 - 2 sub-tables of 32 buckets: ``bucket_j(h) = j*32 + ((h >> (6*j)) & 31)``.
 - per bucket ``(count, key_xor, check_xor)`` over the row's distinct entities;
   empty buckets may be left out; ``n`` is the row's distinct-entity count.
@@ -22,8 +27,12 @@ min_entities + 10 or more, for min_entities 10, 20 and 50), and a difference not
 proven large enough is treated as small (the row is suppressed).
 
 Stored sketches of the first layout (version 1: three sub-tables of 64 buckets over
-bits 0-5, 6-11 and 12-17) are read into this one: its first two sub-tables fold
-onto these (bucket ``i`` and ``i + 32`` merge), the third is dropped.
+bits 0-5, 6-11 and 12-17, checks from md5) are read into this one: their first two
+sub-tables fold onto these (bucket ``i`` and ``i + 32`` merge), the third is dropped.
+Their checks cannot be converted, so such a sketch is *unchecked*: compared with it,
+no bucket counts as pure, nothing is peeled, and the difference is only bounded
+from below by its non-empty buckets (each holds at least one differing entity).
+That errs towards suppression, never towards release.
 """
 
 from __future__ import annotations
@@ -33,7 +42,6 @@ import operator
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -73,11 +81,15 @@ def entity_hash(entity: str) -> int:
     return int(hashlib.md5(entity.encode("utf-8"), usedforsecurity=False).hexdigest()[:15], 16)
 
 
-@lru_cache(maxsize=1 << 16)
+_LOW30: Final = (1 << 30) - 1
+
+
 def _check(key: int) -> int:
-    # Independent of the bucket bits, so a mixed bucket passes as "pure" only
-    # with probability 2**-60.
-    return int(hashlib.md5(str(key).encode("ascii"), usedforsecurity=False).hexdigest()[:15], 16)
+    # Mixes all 60 bits non-linearly (products modulo primes against XOR), so a mixed
+    # bucket, whose key is the XOR of several, passes as "pure" only by a 60-bit chance.
+    hi, lo = key >> 30, key & _LOW30
+    high = (hi * 1_103_515_245 + lo * 2_654_435_761) % 1_073_741_789
+    return (high << 30) + (lo * 1_664_525 + hi * 22_695_477) % 1_073_741_783
 
 
 def _bucket_indices(key: int) -> tuple[int, int]:
@@ -105,13 +117,16 @@ class _Peeled:
 class EntitySketch:
     """An IBLT over one row's distinct entities (or the difference of two such sets).
 
-    ``buckets`` maps a bucket index (0..191) to ``(count, key_xor, check_xor)``;
+    ``buckets`` maps a bucket index (0..63) to ``(count, key_xor, check_xor)``;
     all-zero buckets are dropped so equal sets give equal sketches. A sketch
-    from :meth:`subtract` may hold negative counts and ``n``.
+    from :meth:`subtract` may hold negative counts and ``n``. ``checked`` is
+    False for a sketch read from the first layout, whose checks are unusable
+    (they are zeroed): it and any difference with it decode nothing.
     """
 
     n: int
     buckets: Mapping[int, Bucket] = field(default_factory=dict)
+    checked: bool = True
 
     def __post_init__(self) -> None:
         """Validate and freeze the buckets; a malformed sketch is rejected, never guessed at."""
@@ -131,6 +146,7 @@ class EntitySketch:
             ):
                 raise ValueError("sketch bucket out of range")
             totals[index // BUCKETS_PER_TABLE] += count
+            check = check if self.checked else 0
             if count or key or check:
                 clean[index] = (count, key, check)
         # Every entity sits in exactly one bucket per sub-table.
@@ -140,13 +156,17 @@ class EntitySketch:
 
     def __hash__(self) -> int:
         """Hash by content, so sketches can key dicts and sets."""
-        return hash((self.n, tuple(self.buckets.items())))
+        return hash((self.n, self.checked, tuple(self.buckets.items())))
 
     def __eq__(self, other: object) -> bool:
         """Equal when they describe the same (difference of) entity sets."""
         if not isinstance(other, EntitySketch):
             return NotImplemented
-        return self.n == other.n and dict(self.buckets) == dict(other.buckets)
+        return (
+            self.n == other.n
+            and self.checked == other.checked
+            and dict(self.buckets) == dict(other.buckets)
+        )
 
     @classmethod
     def from_entities(cls, entities: Iterable[str]) -> EntitySketch:
@@ -174,7 +194,8 @@ class EntitySketch:
         for index, (count, key, check) in other.buckets.items():
             mine = merged.get(index, (0, 0, 0))
             merged[index] = (mine[0] - count, mine[1] ^ key, mine[2] ^ check)
-        return EntitySketch(self.n - other.n, merged)
+        # Against an unchecked sketch the checks mean nothing (they are zeroed).
+        return EntitySketch(self.n - other.n, merged, self.checked and other.checked)
 
     def difference(self) -> tuple[int, int] | None:
         """Sizes of (A - B, B - A) of a subtracted sketch; None when it does not decode.
@@ -196,9 +217,9 @@ class EntitySketch:
         """A lower bound on |A - B| + |B - A|, exact when the difference decodes.
 
         When peeling stops, each remaining non-empty bucket holds at least one
-        entity of the difference and, being impure, at least two; each
-        sub-table holds every remaining entity once, and the sizes of the two
-        differences differ by exactly ``n``.
+        entity of the difference and, being impure, at least two (unchecked:
+        one, purity cannot be told); each sub-table holds every remaining entity
+        once, and the sizes of the two differences differ by exactly ``n``.
         """
         peeled = self._peel()
         if not peeled.rest and peeled.plus - peeled.minus == self.n:
@@ -206,13 +227,14 @@ class EntitySketch:
         per_table = [0] * SUB_TABLES
         for index, bucket in peeled.rest.items():
             count, key, check = bucket
-            least = 1 if _is_pure(index, (count, key, check)) else 2
+            least = 1 if not self.checked or _is_pure(index, (count, key, check)) else 2
             per_table[index // BUCKETS_PER_TABLE] += max(abs(count), least)
         return max(abs(self.n), peeled.plus + peeled.minus + max(per_table))
 
     def _peel(self) -> _Peeled:
         work = {i: list(b) for i, b in self.buckets.items()}
-        queue = [i for i, b in self.buckets.items() if _is_pure(i, b)]
+        # Unchecked, a mixed bucket cannot be told from a pure one: peel nothing.
+        queue = [i for i, b in self.buckets.items() if _is_pure(i, b)] if self.checked else []
         seen: set[int] = set()
         plus = minus = 0
         while queue:
@@ -271,9 +293,9 @@ class EntitySketch:
                 # Version 1's bucket i of sub-table j holds bits 6j.. of h: fold i and i + 32.
                 index = (index // _V1_BUCKETS) * BUCKETS_PER_TABLE + (index & _MASK)
                 mine = buckets.get(index, (0, 0, 0))
-                count, key, check = mine[0] + count, mine[1] ^ key, mine[2] ^ check
+                count, key, check = mine[0] + count, mine[1] ^ key, 0  # md5 checks: unusable
             buckets[index] = (count, key, check)
-        return cls(n, buckets)
+        return cls(n, buckets, checked=version != 1)
 
 
 Int64Array = npt.NDArray[np.int64]
@@ -284,7 +306,8 @@ class SketchArrays:
     """Many sketches as dense arrays (one row per sketch, one column per bucket).
 
     What the differencing rule's vectorised filter reads; ``valid`` is False
-    for a sketch whose bytes were malformed (its row is then all zeros).
+    for a sketch whose bytes were malformed (its row is then all zeros),
+    ``checked`` False for one of the first layout (see :class:`EntitySketch`).
     """
 
     ns: Int64Array
@@ -292,6 +315,7 @@ class SketchArrays:
     keys: Int64Array
     checks: Int64Array
     valid: npt.NDArray[np.bool_]
+    checked: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
         """Number of sketches."""
@@ -348,8 +372,10 @@ class SketchArrays:
         counts[owner[ok], index[ok]] = records["count"][ok]
         keys[owner[ok], index[ok]] = key[ok].astype(np.int64)
         checks[owner[ok], index[ok]] = check[ok].astype(np.int64)
+        checked = np.ones(size, dtype=np.bool_)
         for row, sketch in direct:
             ns[row] = sketch.n
+            checked[row] = sketch.checked
             if sketch.buckets:
                 used = list(sketch.buckets)
                 values = list(sketch.buckets.values())
@@ -361,7 +387,7 @@ class SketchArrays:
         valid &= (totals == ns[:, None]).all(axis=1)
         for array in (ns, counts, keys, checks):
             array[~valid] = 0
-        return cls(ns, counts, keys, checks, valid)
+        return cls(ns, counts, keys, checks, valid, checked)
 
     def sketch(self, row: int) -> EntitySketch:
         """The sketch in one row."""
@@ -372,4 +398,5 @@ class SketchArrays:
             self.checks[row, used].tolist(),
             strict=True,
         )
-        return EntitySketch(int(self.ns[row]), dict(zip(used.tolist(), columns, strict=True)))
+        buckets = dict(zip(used.tolist(), columns, strict=True))
+        return EntitySketch(int(self.ns[row]), buckets, bool(self.checked[row]))

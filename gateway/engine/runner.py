@@ -60,7 +60,7 @@ def _entity_keys(p: Plan, data: list[pa.Table]) -> EntityKeys | None:
     """The entity's precomputed hidden columns, when its table was loaded with them."""
     hidden = entity_keys(p.entity.column)
     present = data[p.entity.table].column_names
-    if hidden.key not in present or hidden.check not in present:
+    if hidden.key not in present:
         return None
     return hidden if hidden.ordinal in present else replace(hidden, ordinal=None)
 

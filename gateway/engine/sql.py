@@ -109,14 +109,13 @@ class Measure:
 class EntityKeys:
     """The entity table's hidden columns (:mod:`gateway.engine.hashes`).
 
-    ``key`` and ``check`` are each entity's sketch key h and check g. Entities are
-    grouped and counted by ``key``, unique over the table's entities, unless ``ordinal``
-    is given: a dense number per entity, there because two entities share a key.
+    ``key`` holds each entity's sketch key h (its check g is computed from h in SQL).
+    Entities are grouped and counted by ``key``, unique over the table's entities, unless
+    ``ordinal`` is given: a dense number per entity, there because two entities share a key.
     """
 
     ordinal: str | None
     key: str
-    check: str
 
 
 @dataclass(frozen=True)
@@ -209,8 +208,12 @@ class _Fns:
         return self.hex60(f"CAST({value} AS {self.text})")
 
     def check_hash(self, key: str) -> str:
-        """The sketch check g of a key h (see :mod:`anonymiser.sketch`)."""
-        return self.hex60(f"CAST({key} AS {self.text})")
+        """The sketch check g of a key h (see :mod:`anonymiser.sketch`): BIGINT arithmetic."""
+        hi, lo = self.shr(key, "30"), f"({key} & 1073741823)"
+        return (
+            f"((({hi} * 1103515245 + {lo} * 2654435761) % 1073741789) * 1073741824 "
+            f"+ ({lo} * 1664525 + {hi} * 22695477) % 1073741783)"
+        )
 
     def shr(self, x: str, n: str) -> str:
         return f"SHIFTRIGHT({x}, {n})" if self.spark else f"({x} >> {n})"
@@ -251,7 +254,7 @@ def _base(
     measures: dict[Ref, Measure],
     dialect: str,
     entity: EntityKeys | None,
-    hashes: tuple[bool, bool],
+    hashes: bool,
 ) -> tuple[str, dict[str, Scalar]]:
     params = _Params()
     select: list[exp.Expr] = [
@@ -261,10 +264,8 @@ def _base(
     if entity is None:
         select.append(_col(table, plan.entity.column).as_("e"))
     else:
-        key, check = hashes
         select.append(_col(table, entity.ordinal or entity.key).as_("e"))
-        select += [_col(table, entity.key).as_("eh")] if key and entity.ordinal else []
-        select += [_col(table, entity.check).as_("eg")] if check else []
+        select += [_col(table, entity.key).as_("eh")] if hashes and entity.ordinal else []
     select += [_col(m.ref.table, m.ref.column).as_(f"m{m.index}") for m in measures.values()]
     query = exp.select(*select).from_(exp.to_table(tables[0]).as_("t0"))
     for j in plan.joins:
@@ -316,7 +317,7 @@ class _Shape:
     k: int  # group columns
     measures: dict[Ref, Measure]
     rows: bool  # per-entity row counts (count_rows, DP)
-    hashed: bool  # eh/eg come from the hidden columns (else hashed in SQL)
+    hashed: bool  # eh comes from the hidden column (else hashed in SQL)
     keyed: bool  # e is the key h itself (else a value or an ordinal, eh carried beside it)
     top: int  # largest contributions listed per magnitude cell
 
@@ -355,8 +356,6 @@ def _pe(shape: _Shape, gid: str, pe_groups: str, sketches: bool, dp: bool) -> st
         cols.append("COUNT(*) AS n_rows")
     if shape.hashed and (sketches or dp):  # one value per entity: MIN just carries it through
         cols.append("e AS eh" if shape.keyed else "MIN(eh) AS eh")
-    if shape.hashed and sketches:
-        cols.append("MIN(eg) AS eg")
     for m in shape.measures.values():
         i = m.index
         if m.counts:
@@ -413,14 +412,13 @@ def _pb(shape: _Shape, pe_name: str) -> str:
     fns = shape.fns
     source = pe_name
     if not shape.hashed:
-        hashed = f"SELECT *, {fns.entity_hash('e')} AS eh FROM {pe_name}"  # noqa: S608 (internal aliases only)
-        source = f"(SELECT *, {fns.check_hash('eh')} AS eg FROM ({hashed}) AS ph) AS pg"  # noqa: S608 (internal aliases only)
+        source = f"(SELECT *, {fns.entity_hash('e')} AS eh FROM {pe_name}) AS ph"  # noqa: S608 (internal aliases only)
     cols = [
         *shape.keys,
         f"(eh & {PARTIAL_MASK}) AS b",  # NULL for the row without an entity
         "COUNT(e) AS p_n",
         "BIT_XOR(eh) AS p_key",
-        "BIT_XOR(eg) AS p_check",
+        f"BIT_XOR({fns.check_hash('eh')}) AS p_check",
     ]
     if shape.rows:
         cols.append("SUM(n_rows) AS p_rows")
@@ -563,8 +561,7 @@ def compile_plan(
         entity is not None and entity.ordinal is None,
         options.top_contributors,
     )
-    hashes = (options.sketches or options.dp, options.sketches)
-    base, params = _base(plan, tables, measures, dialect, entity, hashes)
+    base, params = _base(plan, tables, measures, dialect, entity, options.sketches or options.dp)
     gid, pe_groups, ov_groups = _grouping(shape, plan.totals and shape.k > 0)
     pe = _pe(shape, gid, pe_groups, options.sketches, options.dp)
     pb_name = partials_name(pe_name)

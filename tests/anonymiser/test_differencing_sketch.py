@@ -42,7 +42,11 @@ def close_pairs(draw: st.DrawFn) -> tuple[set[str], set[str]]:
 def test_layout_follows_the_engine_contract() -> None:
     sketch = EntitySketch.from_entities(["0a1b2c"])
     h = _h("0a1b2c")
-    g = int(hashlib.md5(str(h).encode()).hexdigest()[:15], 16)
+    hi, lo = h >> 30, h & (2**30 - 1)  # the check of the contract, written out again
+    g = ((hi * 1103515245 + lo * 2654435761) % 1073741789) * 2**30 + (
+        lo * 1664525 + hi * 22695477
+    ) % 1073741783
+    assert 0 <= g < 2**60
     assert entity_hash("0a1b2c") == h
     assert dict(sketch.buckets) == {
         h & 31: (1, h, g),
@@ -65,18 +69,30 @@ def _version_one_bytes(entities: list[str]) -> bytes:
     )
 
 
-def test_version_one_bytes_fold_into_the_current_layout() -> None:
-    """Sketches stored by the first layout still parse, and equal the current layout's."""
+def test_version_one_bytes_fold_into_the_current_layout_unchecked() -> None:
+    """Sketches stored by the first layout still parse: keys and counts fold into the
+    current layout; their md5 checks cannot be converted, so they are unchecked."""
     entities = [f"person-{i}" for i in range(200)]
     current = EntitySketch.from_entities(entities)
-    old = _version_one_bytes(entities)
-    assert EntitySketch.from_bytes(old) == current
-    arrays = SketchArrays.parse([old, current.to_bytes(), b"\x01" + old[1:-1]])
+    old = EntitySketch.from_bytes(_version_one_bytes(entities))
+    assert not old.checked and old.n == current.n
+    assert {i: b[:2] for i, b in old.buckets.items()} == {
+        i: b[:2] for i, b in current.buckets.items()
+    }
+    arrays = SketchArrays.parse([_version_one_bytes(entities), current.to_bytes(), b"\x01"])
     assert arrays.valid.tolist() == [True, True, False]
-    assert arrays.sketch(0) == arrays.sketch(1) == current
-    # An old sketch is compared as a current one: one entity apart is found.
-    diff = EntitySketch.from_bytes(_version_one_bytes(entities[1:])).subtract(current)
-    assert diff.difference() == (0, 1)
+    assert arrays.checked.tolist()[:2] == [False, True]
+    assert arrays.sketch(0) == old and arrays.sketch(1) == current
+    # The same set: nothing differs. One or a few entities apart: bounded, never decoded.
+    assert current.subtract(old).min_difference() == 0
+    for apart in (1, 3, 9):
+        near = EntitySketch.from_bytes(_version_one_bytes(entities[apart:]))
+        diff = current.subtract(near)
+        assert diff.difference() is None
+        assert 1 <= diff.min_difference() <= apart
+    # Far apart: the bound still proves it (every non-empty bucket holds an entity).
+    far = EntitySketch.from_bytes(_version_one_bytes([f"other-{i}" for i in range(200)]))
+    assert current.subtract(far).min_difference() >= 32
 
 
 def test_duckdb_reference_sql_matches_python() -> None:
@@ -90,7 +106,9 @@ def test_duckdb_reference_sql_matches_python() -> None:
         """
         WITH e AS (SELECT DISTINCT CAST(person AS VARCHAR) AS s FROM t),
         k AS (SELECT CAST('0x' || substr(md5(s), 1, 15) AS BIGINT) AS h FROM e),
-        kc AS (SELECT h, CAST('0x' || substr(md5(CAST(h AS VARCHAR)), 1, 15) AS BIGINT) AS g
+        kc AS (SELECT h, ((((h >> 30) * 1103515245 + (h & 1073741823) * 2654435761)
+                          % 1073741789) * 1073741824
+                         + ((h & 1073741823) * 1664525 + (h >> 30) * 22695477) % 1073741783) AS g
                FROM k),
         b AS (SELECT j * 32 + ((h >> (6 * j)) & 31) AS bucket, h, g
               FROM kc, range(2) AS r(j))
