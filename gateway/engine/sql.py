@@ -372,9 +372,27 @@ def _entity_sum(i: int) -> str:
     return f"CASE WHEN e IS NOT NULL THEN s{i} END"
 
 
+def _measure_stats(shape: _Shape, prefix: str) -> list[str]:
+    """Per measure, what the rules read, aggregated over ``pe`` rows (aliases ``prefix``...)."""
+    cols = []
+    for m in shape.measures.values():
+        i = m.index
+        cols.append(f"COUNT(CASE WHEN {m.has_value()} THEN e END) AS {prefix}n{i}")
+        if m.sums:
+            cols += [
+                f"SUM(s{i}) AS {prefix}s{i}",
+                f"{shape.fns.top(_entity_sum(i), shape.top)} AS {prefix}top{i}",
+                f"SUM(ABS({_entity_sum(i)})) AS {prefix}total{i}",
+            ]
+            if m.counts:
+                cols.append(f"SUM(c{i}) AS {prefix}c{i}")
+        if m.extremes:
+            cols += [f"MIN(lo{i}) AS {prefix}lo{i}", f"MAX(hi{i}) AS {prefix}hi{i}"]
+    return cols
+
+
 def _cells_from_pe(shape: _Shape, source: str, options: EngineOptions) -> str:
     """Row statistics straight from ``pe`` (``source``: pe, or pe ranked for DP)."""
-    fns = shape.fns
     cols = [*shape.select_keys(), "COUNT(e) AS o_n"]
     if shape.rows:
         cols.append("SUM(n_rows) AS o_rows")
@@ -385,25 +403,15 @@ def _cells_from_pe(shape: _Shape, source: str, options: EngineOptions) -> str:
             f"COUNT(CASE WHEN {kept} THEN e END) AS o_dp_n",
             f"SUM(CASE WHEN {kept} THEN LEAST(n_rows, {clip}) END) AS o_dp_rows",
         ]
+    cols += _measure_stats(shape, "o_")
     for m in shape.measures.values():
         i = m.index
-        cols.append(f"COUNT(CASE WHEN {m.has_value()} THEN e END) AS o_n{i}")
-        if m.sums:
+        if m.sums and options.dp:
             cols += [
-                f"SUM(s{i}) AS o_s{i}",
-                f"{fns.top(_entity_sum(i), options.top_contributors)} AS o_top{i}",
-                f"SUM(ABS({_entity_sum(i)})) AS o_total{i}",
+                f"SUM(CASE WHEN {kept} AND {m.has_value()} THEN "
+                f"LEAST(GREATEST(CAST(s{i} AS DOUBLE), -{clip}), {clip}) END) AS o_dp_s{i}",
+                f"COUNT(CASE WHEN {kept} AND {m.has_value()} THEN e END) AS o_dp_c{i}",
             ]
-            if m.counts:
-                cols.append(f"SUM(c{i}) AS o_c{i}")
-            if options.dp:
-                cols += [
-                    f"SUM(CASE WHEN {kept} AND {m.has_value()} THEN "
-                    f"LEAST(GREATEST(CAST(s{i} AS DOUBLE), -{clip}), {clip}) END) AS o_dp_s{i}",
-                    f"COUNT(CASE WHEN {kept} AND {m.has_value()} THEN e END) AS o_dp_c{i}",
-                ]
-        if m.extremes:
-            cols += [f"MIN(lo{i}) AS o_lo{i}", f"MAX(hi{i}) AS o_hi{i}"]
     return f"SELECT {', '.join(cols)} FROM {source}{shape.group_by()}"  # noqa: S608 (internal aliases only)
 
 
@@ -422,19 +430,7 @@ def _pb(shape: _Shape, pe_name: str) -> str:
     ]
     if shape.rows:
         cols.append("SUM(n_rows) AS p_rows")
-    for m in shape.measures.values():
-        i = m.index
-        cols.append(f"COUNT(CASE WHEN {m.has_value()} THEN e END) AS p_n{i}")
-        if m.sums:
-            cols += [
-                f"SUM(s{i}) AS p_s{i}",
-                f"{fns.top(_entity_sum(i), shape.top)} AS p_top{i}",
-                f"SUM(ABS({_entity_sum(i)})) AS p_total{i}",
-            ]
-            if m.counts:
-                cols.append(f"SUM(c{i}) AS p_c{i}")
-        if m.extremes:
-            cols += [f"MIN(lo{i}) AS p_lo{i}", f"MAX(hi{i}) AS p_hi{i}"]
+    cols += _measure_stats(shape, "p_")
     return (
         f"SELECT {', '.join(cols)} FROM {source} "  # noqa: S608 (internal aliases only)
         f"GROUP BY {', '.join(shape.keys)}, (eh & {PARTIAL_MASK})"
