@@ -8,6 +8,8 @@ The in-memory :func:`prepare_dataset` + :func:`write_encrypted_parquet` pair is
 kept for small files. See connectors/README.md.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from connectors.crypto import (
     DecryptionFailed,
     decrypt,
@@ -56,8 +58,10 @@ from connectors.quarantine import QuarantineEntry, QuarantineReport
 from connectors.readers import BatchStream, open_batches
 from connectors.schema import ColumnRole, ColumnSpec, DatasetMeta, parse_meta, resolve_schema
 from connectors.spool import EncryptedSpool
-from connectors.sqlpull import SourceError, pull_batches
 from connectors.store import read_encrypted_parquet, write_encrypted_parquet
+
+if TYPE_CHECKING:
+    from connectors.sqlpull import SourceError, pull_batches
 
 __all__ = [
     "BadColumnName",
@@ -127,3 +131,13 @@ __all__ = [
     "wrap_key",
     "write_encrypted_parquet",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # SQL pulls load SQLAlchemy (~0.15 s): only when one is asked for, not on every
+    # import of connectors (a file ingest, the gateway's start).
+    if name in {"SourceError", "pull_batches"}:
+        from connectors import sqlpull
+
+        return getattr(sqlpull, name)
+    raise AttributeError(f"module 'connectors' has no attribute {name!r}")

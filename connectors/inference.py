@@ -6,6 +6,7 @@ numbers, BSNs, codes) as text, and reads a decimal comma when commas do not deli
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -133,7 +134,17 @@ def _present(text: pa.Array) -> pa.Array:
 def parse_dates(values: pa.Array, fmt: str) -> tuple[pa.Array, pa.Array]:
     """Parse text as dates in ``fmt``: (date32 array, mask of present values that failed)."""
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
-    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
+    parsed = None
+    if fmt == "%Y-%m-%d":
+        # Fast path, a third of strptime's cost: Arrow's cast takes only valid strict
+        # ISO dates, which strptime reads alike; anything else (2023-02-30, which
+        # strptime rolls over, or an empty cell) makes it raise, and strptime decides.
+        try:
+            parsed = text.cast(pa.date32())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed = None
+    if parsed is None:
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
     failed = pc.and_(_present(text), pc.is_null(parsed))
     return parsed, pc.fill_null(failed, False)
 
@@ -144,6 +155,29 @@ def _strip_plus(text: pa.Array) -> pa.Array:
         stripped: pa.Array = pc.replace_substring_regex(text, r"^\+", "")
         return stripped
     return text
+
+
+def _comma_to_point(text: pa.Array) -> pa.Array:
+    """``replace_substring(text, ",", ".")``, as a byte swap over the data buffer.
+
+    A comma is one byte in UTF-8 and never part of another character, so the
+    offsets and validity stay as they are; about a fifth of the kernel's cost.
+    """
+    if not isinstance(text, pa.StringArray) or text.buffers()[2] is None:
+        replaced: pa.Array = pc.replace_substring(text, ",", ".")
+        return replaced
+    validity, offsets, data = text.buffers()
+    bounds = np.frombuffer(offsets, np.int32, len(text) + 1, text.offset * 4)
+    first, last = int(bounds[0]), int(bounds[-1])
+    chars = np.frombuffer(data, np.uint8, last - first, first).copy()
+    chars[chars == ord(",")] = ord(".")
+    return pa.StringArray.from_buffers(
+        len(text),
+        pa.py_buffer(bounds - first),
+        pa.py_buffer(chars),
+        None if validity is None else text.is_valid().buffers()[1],
+        text.null_count,
+    )
 
 
 def convert_text(values: pa.Array, text_type: str) -> tuple[pa.Array, pa.Array]:
@@ -160,7 +194,7 @@ def convert_text(values: pa.Array, text_type: str) -> tuple[pa.Array, pa.Array]:
     if text_type == "boolean":
         source = pc.utf8_lower(trimmed)
     elif text_type == "decimal_comma":
-        source = pc.replace_substring(source, ",", ".")
+        source = _comma_to_point(source)
     if text_type in {"integer", "float", "decimal_comma", "date"}:
         # Fast path: a batch where every cell casts needs no per-cell pattern.
         try:

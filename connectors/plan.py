@@ -42,6 +42,7 @@ __all__ = [
 
 FORMULA_FIRST_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets may run
 _FORMULA_FIRST = pa.array(FORMULA_FIRST_CHARACTERS)
+_FORMULA_BYTES = np.array([ord(c) for c in FORMULA_FIRST_CHARACTERS], np.uint8)
 _EMPTY_ENTITY = "empty entity key"
 _REASONS = {
     "integer": "not a number",
@@ -83,6 +84,8 @@ def convert_column(
     if column.date_format is not None:
         stored, failed = parse_dates(_to_text(values), column.date_format)
         return stored, failed, "not a date"
+    if column.text_type == "string":  # kept as uploaded: no cell can fail
+        return values, None, ""
     if column.text_type is not None:
         stored, failed = convert_text(values, column.text_type)
         return stored, failed, _REASONS.get(column.text_type, "wrong type")
@@ -171,6 +174,17 @@ def formula_count(values: pa.Array) -> int:
     """Cells starting with = + - @ tab or CR: kept as text, counted so exports escape them."""
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return 0
+    if isinstance(values, pa.StringArray) and values.buffers()[2] is not None:
+        # Every formula character is one byte, and UTF-8 never uses a byte below
+        # 0x80 inside another character: the first byte of each cell decides.
+        bounds = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+        data = np.frombuffer(values.buffers()[2], np.uint8)
+        starts = bounds[:-1][np.diff(bounds) > 0]
+        hit = np.isin(data[starts], _FORMULA_BYTES)
+        if values.null_count and hit.any():  # a null cell's bytes are not its value
+            valid = np.asarray(values.is_valid())[np.diff(bounds) > 0]
+            hit &= valid
+        return int(hit.sum())
     # The first character against a set: much cheaper than a regex per cell.
     first = pc.utf8_slice_codeunits(values, 0, 1)
     hits = pc.sum(pc.is_in(first, value_set=_FORMULA_FIRST)).as_py()

@@ -39,3 +39,30 @@ def test_infer_text_type() -> None:
     assert infer_text_type(pa.array(["1,5", "2"]), decimal_comma=True) == "decimal_comma"
     assert infer_text_type(pa.array(["1.5", "2"]), decimal_comma=True) == "float"
     assert infer_text_type(pa.array(["012", "2"]), decimal_comma=True) == "string"
+
+
+def test_iso_dates_match_strptime_either_way() -> None:
+    # All strict ISO dates: Arrow's cast. Else strptime for the whole batch, which
+    # rolls 2023-02-30 over to 2 March and reads 2024-1-5: the behaviour stays.
+    parsed, failed = parse_dates(pa.array(["2024-01-05", None, " 2024-02-29 "]), "%Y-%m-%d")
+    assert [str(d) if d else None for d in parsed.to_pylist()] == [
+        "2024-01-05",
+        None,
+        "2024-02-29",
+    ]
+    assert failed.to_pylist() == [False, False, False]
+    parsed, failed = parse_dates(pa.array(["2023-02-30", "2024-1-5", "", "x"]), "%Y-%m-%d")
+    assert [str(d) if d else None for d in parsed.to_pylist()] == [
+        "2023-03-02",
+        "2024-01-05",
+        None,
+        None,
+    ]
+    assert failed.to_pylist() == [False, False, False, True]
+
+
+def test_decimal_comma_of_a_sliced_array_with_nulls() -> None:
+    values = pa.array(["9,99", "1,5", None, "€ 2,5", "-0,25", "3"]).slice(1, 4)
+    converted, failed = convert_text(values, "decimal_comma")
+    assert converted.to_pylist() == [1.5, None, None, -0.25]
+    assert failed.to_pylist() == [False, False, True, False]

@@ -241,3 +241,24 @@ def test_each_identifier_column_gets_its_own_memo_within_one_budget() -> None:
     assert len(memos) == 2 and memos[0] is not memos[1]
     assert all(m is not None and m.max_bytes == 1 << 19 for m in memos)
     assert plain.memo is None  # the caller's pseudonymiser stays as it was
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 9, 16])
+def test_equal_length_keys_are_the_general_ones(size: int) -> None:
+    # Values all of one length take a shortcut; with one longer value added the
+    # general path runs. Each value's row must come out the same either way.
+    rng = random.Random(size)
+    texts = ["".join(rng.choice("0123456789AZé") for _ in range(size)) for _ in range(50)]
+    cut = [t.encode()[:size].decode(errors="ignore") for t in texts]
+    texts = [t + "x" * (size - len(t.encode())) for t in cut]  # exactly size bytes
+    assert {len(t.encode()) for t in texts} == {size}
+    memo = DigestMemo(16)
+    memo._value_words = 3
+    values = pa.array(["skipped", *texts]).slice(1)
+
+    def keys(array: pa.Array) -> npt.NDArray[np.uint64]:
+        offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
+        return memo._keys(array, offsets, np.diff(offsets).astype(np.int64))
+
+    general = keys(pa.concat_arrays([values, pa.array(["y" * (size + 1)])]))
+    assert np.array_equal(keys(values), general[:-1])

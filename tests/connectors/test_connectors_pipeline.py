@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from connectors.errors import (
     UnsafeFileName,
 )
 from connectors.pipeline import IngestOptions, StreamResult, ingest_file, open_dataset, read_dataset
+from connectors.plan import formula_count
 from connectors.pseudonym import Pseudonymiser, stage1_key
 from connectors.schema import ColumnRole, ColumnSpec, DatasetMeta
 from connectors.spool import EncryptedSpool
@@ -78,6 +80,9 @@ def test_csv_end_to_end(tmp_path: Path, meta: DatasetMeta) -> None:
     result = ingest(source, meta, out)
 
     assert result.rows == 3
+    # A path is hashed beside the ingest: the digest is still the file's.
+    assert result.source_sha256 == hashlib.sha256(UPLOAD.encode()).hexdigest()
+    assert result.source_bytes == len(UPLOAD.encode())
     assert result.columns == [
         ColumnSpec("bsn", "string", ColumnRole.IDENTIFIER),
         ColumnSpec("rekening", "string", ColumnRole.IDENTIFIER),
@@ -103,6 +108,10 @@ def test_csv_end_to_end(tmp_path: Path, meta: DatasetMeta) -> None:
     assert table.column("datum").to_pylist()[0] == dt.date(2024, 1, 31)
     assert table.column("gemeente").to_pylist()[1] == "=HYPERLINK(1)"  # kept as text, flagged
     assert table.column("rekening").to_pylist()[2] is None
+    parquet = open_dataset(result.path, result.wrapped_key, MASTER, aad=AAD)
+    chunk = parquet.metadata.row_group(0).column(0)  # bsn: pseudonyms, lengths kept apart
+    assert "DELTA_LENGTH_BYTE_ARRAY" in chunk.encodings and not chunk.has_dictionary_page
+    parquet.close()
     written = every_byte(out)
     assert not written.startswith(b"PAR1")
     for value in PLANTED:
@@ -311,3 +320,23 @@ def test_errors_never_quote_values(tmp_path: Path, make_meta: MakeMeta) -> None:
             ingest(body, make_meta(), tmp_path / "out")
         message = str(caught.value)
         assert "111222333" not in message and "geheim" not in message and "extra" not in message
+
+
+def test_formula_count_reads_first_characters_only() -> None:
+    values = pa.array(["=SUM(A1)", "a=b", "", None, "+31", "é", "\tx", "-1", "@x", "ok"])
+    assert formula_count(values) == 5
+    assert formula_count(values.slice(1, 4)) == 1
+    assert formula_count(pa.array(["=1"], pa.large_string())) == 1
+    # A null slot may still hold bytes: they are not a value and never count.
+    masked = pa.StringArray.from_buffers(
+        2, values.buffers()[1], values.buffers()[2], pa.py_buffer(bytes([0b10]))
+    )
+    assert masked.to_pylist() == [None, "a=b"] and formula_count(masked) == 0
+
+
+def test_sqlpull_loads_only_when_asked_for() -> None:
+    import connectors
+
+    assert connectors.pull_batches.__module__ == "connectors.sqlpull"
+    with pytest.raises(AttributeError):
+        connectors.no_such_name  # noqa: B018
