@@ -6,6 +6,8 @@ numbers, BSNs, codes) as text, and reads a decimal comma when commas do not deli
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -145,8 +147,32 @@ def parse_dates(values: pa.Array, fmt: str) -> tuple[pa.Array, pa.Array]:
             parsed = None
     if parsed is None:
         parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
+        parsed = _without_rollover(text, parsed, fmt)
     failed = pc.and_(_present(text), pc.is_null(parsed))
     return parsed, pc.fill_null(failed, False)
+
+
+_FIELDS = {"%Y": r"(?P<Y>\d{4})", "%m": r"(?P<m>\d{1,2})", "%d": r"(?P<d>\d{1,2})"}
+
+
+def _without_rollover(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """``parsed`` with NULL where strptime rolled an impossible date over.
+
+    strptime reads 2023-02-30 as 2 March: the day, month and year written in the
+    text must be the parsed date's, else the value is invalid (quarantined), not
+    silently another date.
+    """
+    fields = re.sub("%[Ymd]", lambda m: _FIELDS[m.group()], re.escape(fmt))
+    written = pc.extract_regex(text, f"^{fields}$")
+    same = pc.and_(
+        pc.and_(
+            pc.equal(pc.struct_field(written, "Y").cast(pa.int64()), pc.year(parsed)),
+            pc.equal(pc.struct_field(written, "m").cast(pa.int64()), pc.month(parsed)),
+        ),
+        pc.equal(pc.struct_field(written, "d").cast(pa.int64()), pc.day(parsed)),
+    )
+    kept: pa.Array = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, pa.date32()))
+    return kept
 
 
 def _strip_plus(text: pa.Array) -> pa.Array:

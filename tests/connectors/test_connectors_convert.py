@@ -43,7 +43,7 @@ def test_infer_text_type() -> None:
 
 def test_iso_dates_match_strptime_either_way() -> None:
     # All strict ISO dates: Arrow's cast. Else strptime for the whole batch, which
-    # rolls 2023-02-30 over to 2 March and reads 2024-1-5: the behaviour stays.
+    # reads 2024-1-5; 2023-02-30 (which strptime alone rolls over to 2 March) fails.
     parsed, failed = parse_dates(pa.array(["2024-01-05", None, " 2024-02-29 "]), "%Y-%m-%d")
     assert [str(d) if d else None for d in parsed.to_pylist()] == [
         "2024-01-05",
@@ -53,12 +53,27 @@ def test_iso_dates_match_strptime_either_way() -> None:
     assert failed.to_pylist() == [False, False, False]
     parsed, failed = parse_dates(pa.array(["2023-02-30", "2024-1-5", "", "x"]), "%Y-%m-%d")
     assert [str(d) if d else None for d in parsed.to_pylist()] == [
-        "2023-03-02",
+        None,
         "2024-01-05",
         None,
         None,
     ]
-    assert failed.to_pylist() == [False, False, False, True]
+    assert failed.to_pylist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "impossible", "possible"),
+    [
+        ("%d-%m-%Y", "30-02-2023", "5-1-2024"),
+        ("%d/%m/%Y", "31/04/2024", "29/02/2024"),
+        ("%d.%m.%Y", "29.02.2023", "1.12.2023"),
+        ("%Y%m%d", "20230230", "20240105"),
+    ],
+)
+def test_impossible_dates_fail_in_every_format(fmt: str, impossible: str, possible: str) -> None:
+    parsed, failed = parse_dates(pa.array([impossible, possible, None]), fmt)
+    assert parsed.to_pylist()[0] is None and parsed.to_pylist()[1] is not None
+    assert failed.to_pylist() == [True, False, False]
 
 
 def test_decimal_comma_of_a_sliced_array_with_nulls() -> None:
