@@ -122,7 +122,8 @@ def test_the_sql_check_is_the_python_check(keys: list[int]) -> None:
     """The check g of the sketch contract, in SQL (both dialects' text) and in Python."""
     con = duckdb.connect()
     got = con.execute(
-        f"SELECT k, {check_hash_sql('duckdb', 'k')} FROM (SELECT UNNEST(CAST($keys AS BIGINT[])) AS k)",
+        f"SELECT k, {check_hash_sql('duckdb', 'k')} "
+        "FROM (SELECT UNNEST(CAST($keys AS BIGINT[])) AS k)",
         {"keys": keys},
     ).fetchall()
     for key, check in got:
