@@ -7,11 +7,12 @@ engine, which computes sketches in SQL (DuckDB and Spark must agree):
 
 - ``s`` = the entity value as VARCHAR; ``m`` = md5(s) in lowercase hex;
   ``h = int(m[0:15], 16)`` (60 bits).
-- check ``g(h)``, with ``hi = h >> 30`` and ``lo = h & (2**30 - 1)``:
-  ``((hi * 1103515245 + lo * 2654435761) % 1073741789) * 2**30
-  + (lo * 1664525 + hi * 22695477) % 1073741783`` (60 bits). Plain BIGINT
-  arithmetic that never overflows, so SQL computes it per entity as cheaply as
-  it reads a column; the two moduli are primes below 2**30.
+- check ``g(h) = (lo * (hi | 1)) XOR h`` with ``hi = h >> 30`` and
+  ``lo = h & (2**30 - 1)`` (60 bits). One BIGINT product that never overflows,
+  so SQL computes it per entity about as cheaply as it reads a column; the
+  product makes it non-linear under XOR, which a check must be: a mixed
+  bucket's key is the XOR of several keys, and an XOR-linear check would pass
+  it as pure every time.
 - 2 sub-tables of 32 buckets: ``bucket_j(h) = j*32 + ((h >> (6*j)) & 31)``.
 - per bucket ``(count, key_xor, check_xor)`` over the row's distinct entities;
   empty buckets may be left out; ``n`` is the row's distinct-entity count.
@@ -85,11 +86,9 @@ _LOW30: Final = (1 << 30) - 1
 
 
 def _check(key: int) -> int:
-    # Mixes all 60 bits non-linearly (products modulo primes against XOR), so a mixed
-    # bucket, whose key is the XOR of several, passes as "pure" only by a 60-bit chance.
-    hi, lo = key >> 30, key & _LOW30
-    high = (hi * 1_103_515_245 + lo * 2_654_435_761) % 1_073_741_789
-    return (high << 30) + (lo * 1_664_525 + hi * 22_695_477) % 1_073_741_783
+    # The product of the key's halves is not XOR-linear, so a mixed bucket (whose key
+    # and check are XORs of several) passes as "pure" only by coincidence of 60 bits.
+    return ((key & _LOW30) * ((key >> 30) | 1)) ^ key
 
 
 def _bucket_indices(key: int) -> tuple[int, int]:

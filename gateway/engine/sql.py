@@ -209,11 +209,9 @@ class _Fns:
 
     def check_hash(self, key: str) -> str:
         """The sketch check g of a key h (see :mod:`anonymiser.sketch`): BIGINT arithmetic."""
-        hi, lo = self.shr(key, "30"), f"({key} & 1073741823)"
-        return (
-            f"((({hi} * 1103515245 + {lo} * 2654435761) % 1073741789) * 1073741824 "
-            f"+ ({lo} * 1664525 + {hi} * 22695477) % 1073741783)"
-        )
+        product = f"(({key} & 1073741823) * ({self.shr(key, '30')} | 1))"
+        # Spark's ^ is XOR; DuckDB's ^ is a power, its XOR a function.
+        return f"({product} ^ {key})" if self.spark else f"XOR({product}, {key})"
 
     def shr(self, x: str, n: str) -> str:
         return f"SHIFTRIGHT({x}, {n})" if self.spark else f"({x} >> {n})"

@@ -128,7 +128,7 @@ def test_the_sql_check_is_the_python_check(keys: list[int]) -> None:
     ).fetchall()
     for key, check in got:
         assert EntitySketch.from_keys([key]).buckets[key & 31][2] == check
-    assert check_hash_sql("spark", "k").count("SHIFTRIGHT") == 2
+    assert "SHIFTRIGHT(k, 30)" in check_hash_sql("spark", "k")  # run by the parity tests
 
 
 def test_integer_entities_are_hashed_as_their_text() -> None:
