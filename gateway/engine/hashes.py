@@ -31,15 +31,15 @@ __all__ = ["HIDDEN_PREFIX", "entity_keys", "with_entity_hashes"]
 HIDDEN_PREFIX: Final = "__sluis_"
 
 
+def _hidden(column: str) -> tuple[str, str]:
+    """The names of ``column``'s hidden key and ordinal columns, in the order they are added."""
+    return f"{HIDDEN_PREFIX}h__{column}", f"{HIDDEN_PREFIX}o__{column}"
+
+
 def entity_keys(column: str) -> EntityKeys:
     """The hidden columns of ``column``: its sketch key and (if keys collide) entity ordinal."""
-    return EntityKeys(ordinal=f"{HIDDEN_PREFIX}o__{column}", key=f"{HIDDEN_PREFIX}h__{column}")
-
-
-def _hidden(column: str) -> tuple[str, str]:
-    keys = entity_keys(column)
-    assert keys.ordinal is not None
-    return keys.key, keys.ordinal
+    key, ordinal = _hidden(column)
+    return EntityKeys(ordinal=ordinal, key=key)
 
 
 def _hashable(kind: pa.DataType) -> bool:

@@ -315,9 +315,18 @@ class _Shape:
     k: int  # group columns
     measures: dict[Ref, Measure]
     rows: bool  # per-entity row counts (count_rows, DP)
-    hashed: bool  # eh comes from the hidden column (else hashed in SQL)
-    keyed: bool  # e is the key h itself (else a value or an ordinal, eh carried beside it)
+    entity: EntityKeys | None  # the entity's hidden columns, when the table has them
     top: int  # largest contributions listed per magnitude cell
+
+    @property
+    def hashed(self) -> bool:
+        """Whether ``eh`` comes from the hidden column (else it is hashed in SQL)."""
+        return self.entity is not None
+
+    @property
+    def keyed(self) -> bool:
+        """Whether ``e`` is the key h itself (else a value or ordinal, ``eh`` beside it)."""
+        return self.entity is not None and self.entity.ordinal is None
 
     @property
     def g(self) -> list[str]:
@@ -327,10 +336,9 @@ class _Shape:
     def keys(self) -> list[str]:
         return ["gid", *self.g]
 
-    def group_by(self, *extra: str) -> str:
-        """GROUP BY the row keys (and ``extra``); none without groups: one global row."""
-        columns = [*(self.keys if self.k else []), *extra]
-        return f" GROUP BY {', '.join(columns)}" if columns else ""
+    def group_by(self) -> str:
+        """GROUP BY the row keys; none without groups: one global row."""
+        return f" GROUP BY {', '.join(self.keys)}" if self.k else ""
 
     def select_keys(self) -> list[str]:
         return self.keys if self.k else ["0 AS gid"]
@@ -547,13 +555,7 @@ def compile_plan(
     measures = _measures(plan)
     rows = options.dp or any(AggregateFn(a.fn) is AggregateFn.COUNT_ROWS for a in plan.aggregates)
     shape = _Shape(
-        _Fns(dialect),
-        len(plan.groups),
-        measures,
-        rows,
-        entity is not None,
-        entity is not None and entity.ordinal is None,
-        options.top_contributors,
+        _Fns(dialect), len(plan.groups), measures, rows, entity, options.top_contributors
     )
     base, params = _base(plan, tables, measures, dialect, entity, options.sketches or options.dp)
     gid, pe_groups, ov_groups = _grouping(shape, plan.totals and shape.k > 0)
